@@ -1,0 +1,38 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARTICLES_DIR ?= data/sample
+INDEX_DIR ?= var/index
+
+.PHONY: install run test lint eval clean
+
+install: $(STAMP)
+
+# torch first and pinned: it is the CPU build; anything looser pulls CUDA wheels.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Build the index from ARTICLES_DIR when there is none, then start the bot
+# (Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console).
+run: $(STAMP)
+	@$(PY) -m index info --index-dir $(INDEX_DIR) >/dev/null 2>&1 || \
+	  $(PY) -m index build --articles $(ARTICLES_DIR) --index-dir $(INDEX_DIR) || \
+	  { echo "Embedding model unavailable: building BM25 only (set EMBEDDING_MODEL to a local model folder for vectors)."; \
+	    $(PY) -m index build --articles $(ARTICLES_DIR) --index-dir $(INDEX_DIR) --no-vectors; }
+	$(PY) -m bot
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

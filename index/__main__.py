@@ -1,0 +1,162 @@
+"""`python -m index build | info | search | eval` — see README.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import store
+from .settings import IndexSettings, load_dotenv
+from .vectors import ModelError
+
+
+def _progress_bar() -> object:
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase == "done":
+            for b in bars.values():
+                b.close()
+            return
+        bar = bars.get(phase)
+        if bar is None:
+            bar = bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    return progress
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    model = None if args.no_vectors else args.model
+    try:
+        summary = build(args.articles, Path(args.index_dir), model, progress=_progress_bar())  # type: ignore[arg-type]
+    except (ModelError, store.BuildLocked, ValueError, OSError) as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False))
+        return 0
+    print(f"generation {summary.generation}: {summary.articles} articles, {summary.chunks} chunks")
+    print(f"embedded {summary.embedded}, reused {summary.reused} (model: {summary.model or 'none, BM25 only'})")
+    print(f"skipped {len(summary.skipped)}:")
+    for s in summary.skipped:
+        print(f"  {s['source']}: {s['reason']}")
+    print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    index_dir = Path(args.index_dir)
+    try:
+        gen = store.current_path(index_dir)
+        if gen is None:
+            raise store.IndexUnavailable(f"{index_dir}: no index yet")
+        m = store.read_manifest(gen, verify=True)
+    except store.IndexUnavailable as exc:
+        print(f"index unavailable: {exc}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
+    info = {"generation": gen.name, "articles": m["articles"], "chunks": m["chunks"], "model": m.get("model"),
+            "dim": m.get("dim"), "built_at": m.get("built_at"), "format_version": m["format_version"],
+            "package_version": m.get("package_version"), "bytes": size, "topics": m.get("topics", {})}
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return 0
+    for k, v in info.items():
+        if k != "topics":
+            print(f"{k}: {v}")
+    print("topics:")
+    for name, n in dict(info["topics"]).items():  # type: ignore[call-overload]
+        print(f"  {name}: {n}")
+    return 0
+
+
+def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) -> object:
+    from .answer import Engine
+    from .generation import load
+
+    gen = load(index_dir, model=None if no_vectors else model)
+    embedder = None
+    if gen.model and not no_vectors:
+        from .vectors import Embedder
+
+        embedder = Embedder(model or gen.model)
+    return Engine(gen, embedder)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    try:
+        engine = load_engine(Path(args.index_dir), args.model, args.no_vectors)
+    except (store.IndexUnavailable, ModelError) as exc:
+        print(f"index unavailable: {exc}", file=sys.stderr)
+        return 1
+    ans = engine.answer(args.question, k=args.k)  # type: ignore[attr-defined]
+    if args.json:
+        print(json.dumps(ans.to_json(), ensure_ascii=False))
+        return 0
+    print(f"answered: {ans.answered} (confidence {ans.confidence:.2f})")
+    for i, h in enumerate(ans.hits, 1):
+        print(f"\n{i}. {h.title} ({h.published or 'no date'}) {h.url or ''}\n   «{h.quote}»\n   score {h.score:.3f}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run_eval
+
+    try:
+        engine = load_engine(Path(args.index_dir), args.model, args.no_vectors)
+    except (store.IndexUnavailable, ModelError) as exc:
+        print(f"index unavailable: {exc}", file=sys.stderr)
+        return 1
+    return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
+                    limit=args.limit, dump=args.dump)  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv()
+    env = IndexSettings.from_env()
+    p = argparse.ArgumentParser(prog="python -m index", description="Hỏi Báo indexer")
+    p.add_argument("--log-level", default="WARNING")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--index-dir", default=str(env.index_dir), help="default: $INDEX_DIR")
+        sp.add_argument("--model", default=env.embedding_model, help="default: $EMBEDDING_MODEL")
+        sp.add_argument("--no-vectors", action="store_true", help="BM25 only")
+        sp.add_argument("--json", action="store_true")
+
+    b = sub.add_parser("build", help="build a new index generation")
+    b.add_argument("--articles", nargs="+", default=[str(env.articles_dir)], help="files or folders; default: $ARTICLES_DIR")
+    common(b)
+    b.set_defaults(fn=cmd_build)
+    i = sub.add_parser("info", help="show the live generation")
+    common(i)
+    i.set_defaults(fn=cmd_info)
+    s = sub.add_parser("search", help="answer one question")
+    common(s)
+    s.add_argument("--k", type=int, default=3)
+    s.add_argument("question")
+    s.set_defaults(fn=cmd_search)
+    e = sub.add_parser("eval", help="measure answers against a qa.jsonl file")
+    common(e)
+    e.add_argument("--qa", required=True)
+    e.add_argument("--plot")
+    e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    e.add_argument("--limit", type=int, default=0, help="first N questions only")
+    e.add_argument("--dump", help="write per-question results as JSONL here")
+    e.set_defaults(fn=cmd_eval)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    return int(args.fn(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""`python -m index eval`: answer quality on a qa.jsonl file, overall and per tag."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .answer import MAX_QUOTE, Answer, Engine
+from .search import Weights
+from .text import nfc
+
+METRICS = ("article_hit@1", "article_hit@3", "answer_hit@1", "answer_hit@3", "mrr@10",
+           "answered_rate", "refusal_rate", "latency_ms_p50", "latency_ms_p95", "n")
+
+
+def norm(text: str) -> str:
+    """The comparison form for gold answers: NFC, lowercase, single spaces."""
+    return re.sub(r"\s+", " ", nfc(text).lower()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    tags: tuple[str, ...]
+    answerable: bool
+    rank: int | None  # 1-based rank of the gold article among the hits
+    answer_rank: int | None  # 1-based rank of the first hit whose quote holds a gold answer
+    answered: bool
+    ms: float
+
+
+def score_one(item: dict[str, object], ans: Answer, ms: float) -> Row:
+    answers = [norm(str(a)) for a in (item.get("answers") or [])]  # type: ignore[attr-defined]
+    url, title = item.get("url"), item.get("title")
+    rank = answer_rank = None
+    for i, h in enumerate(ans.hits, 1):
+        gold = (h.url == url) if url else (norm(h.title) == norm(str(title)))
+        if gold and rank is None:
+            rank = i
+        quote = norm(h.quote)
+        if answer_rank is None and len(h.quote) <= MAX_QUOTE and any(a and a in quote for a in answers):
+            answer_rank = i
+    return Row(tuple(item.get("tags") or ()), bool(answers), rank, answer_rank, ans.answered, ms)  # type: ignore[arg-type]
+
+
+def summarise(rows: list[Row]) -> dict[str, float | int | None]:
+    ans = [r for r in rows if r.answerable]
+    una = [r for r in rows if not r.answerable]
+
+    def rate(sel: list[Row], ok: object) -> float | None:
+        assert callable(ok)
+        return round(sum(1 for r in sel if ok(r)) / len(sel), 4) if sel else None
+
+    ms = np.array([r.ms for r in rows]) if rows else np.zeros(1)
+    return {
+        "article_hit@1": rate(ans, lambda r: r.rank == 1),
+        "article_hit@3": rate(ans, lambda r: r.rank is not None and r.rank <= 3),
+        "answer_hit@1": rate(ans, lambda r: r.answer_rank == 1),
+        "answer_hit@3": rate(ans, lambda r: r.answer_rank is not None and r.answer_rank <= 3),
+        "mrr@10": round(float(np.mean([1 / r.rank if r.rank and r.rank <= 10 else 0.0 for r in ans])), 4) if ans else None,
+        "answered_rate": rate(ans, lambda r: r.answered),
+        "refusal_rate": rate(una, lambda r: not r.answered),
+        "latency_ms_p50": round(float(np.percentile(ms, 50)), 2),
+        "latency_ms_p95": round(float(np.percentile(ms, 95)), 2),
+        "n": len(rows),
+    }
+
+
+def report(rows: list[Row]) -> dict[str, object]:
+    by_tag: dict[str, list[Row]] = defaultdict(list)
+    for r in rows:
+        for t in r.tags:
+            by_tag[t].append(r)
+    return {"overall": summarise(rows), "by_tag": {t: summarise(v) for t, v in sorted(by_tag.items())}}
+
+
+def read_qa(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def evaluate(engine: Engine, items: list[dict[str, object]], dump: Path | None = None) -> list[Row]:
+    rows = []
+    out = dump.open("w", encoding="utf-8") if dump else None
+    try:
+        for item in items:
+            t = time.perf_counter()
+            ans = engine.answer(str(item["question"]), k=10)
+            ms = (time.perf_counter() - t) * 1000
+            row = score_one(item, ans, ms)
+            rows.append(row)
+            if out:
+                out.write(json.dumps({"id": item.get("id"), "question": item["question"], "tags": row.tags,
+                                      "answerable": row.answerable, "rank": row.rank,
+                                      "answer_rank": row.answer_rank, "answered": ans.answered,
+                                      "confidence": ans.confidence, "quote": ans.hits[0].quote if ans.hits else None,
+                                      "gold": item.get("answers"), **ans.debug}, ensure_ascii=False) + "\n")
+    finally:
+        if out:
+            out.close()
+    return rows
+
+
+def plot(result: dict[str, object], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+    keys = ("article_hit@1", "answer_hit@1", "answered_rate", "refusal_rate")
+    names = list(groups)
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names)), 4))
+    width = 0.8 / len(keys)
+    for i, k in enumerate(keys):
+        vals = [groups[n].get(k) or 0.0 for n in names]  # type: ignore[union-attr]
+        bars = ax.bar(np.arange(len(names)) + i * width, vals, width, label=k)
+        ax.bar_label(bars, fmt="%.2f", fontsize=6)
+    ax.set_xticks(np.arange(len(names)) + width * (len(keys) - 1) / 2, names)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate")
+    ax.set_title("Hỏi Báo answer quality by tag")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, mode: str = "hybrid",
+             limit: int = 0, dump: str | None = None) -> int:
+    engine.retriever.weights = Weights(bm25=engine.retriever.weights.bm25, mode=mode)
+    items = read_qa(qa)
+    if limit:
+        items = items[:limit]
+    result = report(evaluate(engine, items, Path(dump) if dump else None))
+    if plot:
+        globals()["plot"](result, plot)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    _print_table(result)
+    return 0
+
+
+def _print_table(result: dict[str, object]) -> None:
+    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+    head = ["group", *METRICS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, m in groups.items():
+        cells = [name] + ["–" if m[k] is None else str(m[k]) for k in METRICS]  # type: ignore[index]
+        lines.append("| " + " | ".join(cells) + " |")
+    sys.stdout.write("\n".join(lines) + "\n")

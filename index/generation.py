@@ -1,0 +1,98 @@
+"""One verified, loaded index generation: everything a search needs, read-only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from . import store
+from .accents import Lexicon
+from .articles import Article
+from .lexical import Lexical
+from .text import Analyzer
+
+
+@dataclass(slots=True)
+class Generation:
+    name: str
+    path: Path
+    manifest: dict[str, object]
+    articles: list[Article]
+    chunk_article: np.ndarray
+    chunk_span: np.ndarray
+    sentence_span: np.ndarray
+    chunk_sentence_ptr: np.ndarray
+    exact: Lexical
+    folded: Lexical
+    analyzer: Analyzer
+    lexicon: Lexicon
+    embeddings: np.ndarray | None
+    faiss_index: faiss.Index | None
+
+    @property
+    def model(self) -> str | None:
+        m = self.manifest.get("model")
+        return str(m) if m else None
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_article)
+
+    def chunk_sentences(self, chunk: int) -> np.ndarray:
+        lo, hi = self.chunk_sentence_ptr[chunk], self.chunk_sentence_ptr[chunk + 1]
+        return self.sentence_span[lo:hi]
+
+    def topics(self) -> dict[str, int]:
+        t = self.manifest.get("topics")
+        return dict(t) if isinstance(t, dict) else {}
+
+
+def _npy(path: Path, mmap: bool = False) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except (OSError, ValueError) as exc:
+        raise store.IndexUnavailable(f"{path}: unreadable ({exc})") from exc
+
+
+def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Generation:
+    """Load the live generation of `index_dir`, refusing anything that does not verify.
+
+    `model`: the EMBEDDING_MODEL this process will embed queries with; a generation
+    built with another model is refused (its vectors would be meaningless).
+    """
+    gen = store.current_path(index_dir)
+    if gen is None:
+        raise store.IndexUnavailable(f"{index_dir}: no index yet (no CURRENT); run `python -m index build`")
+    if not gen.is_dir():
+        raise store.IndexUnavailable(f"{gen}: CURRENT names a generation that does not exist")
+    manifest = store.read_manifest(gen, verify=verify, model=model)
+    try:
+        with (gen / "articles.jsonl").open(encoding="utf-8") as fh:
+            articles = [Article.from_json(json.loads(line)) for line in fh]
+        abbreviations = json.loads((gen / "abbreviations.json").read_text(encoding="utf-8"))
+        lex = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
+        exact = Lexical.load(gen / "bm25_exact")
+        folded = Lexical.load(gen / "bm25_folded")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise store.IndexUnavailable(f"{gen}: unreadable index file ({exc})") from exc
+    embeddings = faiss_index = None
+    if manifest.get("model"):
+        embeddings = _npy(gen / "embeddings.npy", mmap=True)
+        try:
+            from .vectors import read_faiss
+            faiss_index = read_faiss(gen / "vectors.faiss")
+        except RuntimeError as exc:
+            raise store.IndexUnavailable(f"{gen / 'vectors.faiss'}: unreadable ({exc})") from exc
+    g = Generation(
+        name=gen.name, path=gen, manifest=manifest, articles=articles,
+        chunk_article=_npy(gen / "chunk_article.npy"), chunk_span=_npy(gen / "chunk_span.npy"),
+        sentence_span=_npy(gen / "sentence_span.npy"), chunk_sentence_ptr=_npy(gen / "chunk_sentence_ptr.npy"),
+        exact=exact, folded=folded, analyzer=Analyzer(abbreviations),
+        lexicon=Lexicon(lex["unigrams"], lex["bigrams"]), embeddings=embeddings, faiss_index=faiss_index)
+    if g.n_chunks != manifest.get("chunks") or len(articles) != manifest.get("articles"):
+        raise store.IndexUnavailable(f"{gen / store.MANIFEST}: counts do not match the files")
+    return g

@@ -1,0 +1,193 @@
+"""Index generations on disk: write, verify, switch atomically, prune.
+
+Layout of INDEX_DIR:
+    CURRENT                 name of the live generation (replaced with os.replace)
+    generations/<name>/     one complete index, with manifest.json
+    generations/<name>.partial/   a build in progress (or killed): never loaded
+    .lock                   held by the one build allowed at a time
+
+A reader only ever follows CURRENT to a directory whose manifest verifies, so a
+crash at any point leaves the previous generation serving.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+FORMAT_VERSION = 1
+KEEP = 2
+MANIFEST = "manifest.json"
+GENERATIONS = "generations"
+PARTIAL = ".partial"
+
+
+class IndexUnavailable(RuntimeError):
+    """The index on disk is missing, incompatible or damaged; the message says which file."""
+
+
+class BuildLocked(RuntimeError):
+    """Another build holds the index lock."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path) -> None:
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            fd = os.open(Path(dirpath) / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(Path(dirpath))
+
+
+def generations_dir(index_dir: Path) -> Path:
+    return index_dir / GENERATIONS
+
+
+def current_name(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if not name or "/" in name or name.startswith(".") or name.endswith(PARTIAL):
+        raise IndexUnavailable(f"{index_dir / 'CURRENT'}: does not name a generation ({name!r})")
+    return name
+
+
+def current_path(index_dir: Path) -> Path | None:
+    name = current_name(index_dir)
+    return generations_dir(index_dir) / name if name else None
+
+
+def new_generation_name() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildLocked(f"another build is running on {index_dir}") from exc
+            raise
+        yield
+    finally:
+        os.close(fd)
+
+
+def clean_leftovers(index_dir: Path) -> list[str]:
+    """Remove partial generations left by a killed build (call with the lock held)."""
+    removed = []
+    gens = generations_dir(index_dir)
+    if gens.is_dir():
+        for p in gens.iterdir():
+            if p.name.endswith(PARTIAL):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p.name)
+    tmp = index_dir / "CURRENT.tmp"
+    if tmp.exists():
+        tmp.unlink()
+        removed.append(tmp.name)
+    return removed
+
+
+def write_manifest(gen: Path, info: dict[str, object]) -> dict[str, object]:
+    files = {str(p.relative_to(gen)): sha256_file(p)
+             for p in sorted(gen.rglob("*")) if p.is_file() and p.name != MANIFEST}
+    manifest = {"format_version": FORMAT_VERSION, **info, "files": files}
+    (gen / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def publish(index_dir: Path, partial: Path) -> Path:
+    """fsync the finished generation, rename it into place, switch CURRENT, prune."""
+    final = partial.with_name(partial.name.removesuffix(PARTIAL))
+    fsync_tree(partial)
+    os.rename(partial, final)
+    fsync_dir(final.parent)
+    tmp = index_dir / "CURRENT.tmp"
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(final.name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+    fsync_dir(index_dir)
+    prune(index_dir)
+    return final
+
+
+def prune(index_dir: Path, keep: int = KEEP) -> None:
+    """Keep the live generation and the newest others, up to `keep` in all."""
+    live = current_name(index_dir)
+    gens = sorted((p for p in generations_dir(index_dir).iterdir()
+                   if p.is_dir() and not p.name.endswith(PARTIAL)), key=lambda p: p.name, reverse=True)
+    kept = [p for p in gens if p.name == live]
+    for p in gens:
+        if p.name == live:
+            continue
+        if len(kept) < keep:
+            kept.append(p)
+        else:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> dict[str, object]:
+    """Manifest of a generation, refusing unknown formats, wrong models and bad checksums."""
+    path = gen / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexUnavailable(f"{path}: missing (incomplete generation)") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexUnavailable(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        found = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexUnavailable(f"{path}: index format {found!r}, this program reads {FORMAT_VERSION}; rebuild the index")
+    if model and manifest.get("model") and manifest["model"] != model:
+        raise IndexUnavailable(f"{path}: built with model {manifest['model']!r}, but EMBEDDING_MODEL is {model!r}; "
+                          "rebuild the index or set EMBEDDING_MODEL to match")
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexUnavailable(f"{path}: lists no files")
+    if verify:
+        on_disk = {str(p.relative_to(gen)) for p in gen.rglob("*") if p.is_file() and p.name != MANIFEST}
+        extra = on_disk - set(files)
+        if extra:
+            raise IndexUnavailable(f"{gen / sorted(extra)[0]}: not listed in the manifest (refusing unknown files)")
+        for name, digest in files.items():
+            f = gen / name
+            if not f.is_file():
+                raise IndexUnavailable(f"{f}: missing")
+            if sha256_file(f) != digest:
+                raise IndexUnavailable(f"{f}: checksum mismatch (file damaged)")
+    return manifest
