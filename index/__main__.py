@@ -117,7 +117,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return 1
     return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
-                    limit=args.limit, dump=args.dump)  # type: ignore[arg-type]
+                    limit=args.limit, dump=args.dump, gate=args.gate)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     e.add_argument("--limit", type=int, default=0, help="first N questions only")
     e.add_argument("--dump", help="write per-question results as JSONL here")
+    e.add_argument("--gate", help="thresholds file (quality-gate.json): exit 3 when any is missed")
     e.set_defaults(fn=cmd_eval)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .text import fold
 
 LAMBDA = 0.8  # weight of the bigram estimate against the unigram one
-MIN_BIGRAM = 2  # rarer bigrams are dropped from the saved lexicon
+PRUNE_ABOVE = 300_000  # bigger bigram tables drop their count-1 entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,8 @@ class Lexicon:
         for run in runs:
             uni.update(run)
             bi.update(f"{a} {b}" for a, b in zip(run, run[1:], strict=False))
-        return cls(dict(uni), {k: v for k, v in bi.items() if v >= MIN_BIGRAM})
+        bigrams = dict(bi) if len(bi) <= PRUNE_ABOVE else {k: v for k, v in bi.items() if v > 1}
+        return cls(dict(uni), bigrams)
 
     def to_json(self) -> dict[str, dict[str, int]]:
         return {"unigrams": self.unigrams, "bigrams": self.bigrams}

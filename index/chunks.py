@@ -22,6 +22,7 @@ class Chunk:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]
+    first: int  # index of its first sentence among the article's sentences
 
 
 def article_sentences(text: str) -> list[tuple[int, int]]:
@@ -34,8 +35,8 @@ def article_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def chunk_article(article: Article, index: int) -> list[Chunk]:
-    sents = article_sentences(article.text)
+def chunk_article(article: Article, index: int, sents: list[tuple[int, int]] | None = None) -> list[Chunk]:
+    sents = article_sentences(article.text) if sents is None else sents
     chunks: list[Chunk] = []
     i = 0
     while i < len(sents):
@@ -43,7 +44,7 @@ def chunk_article(article: Article, index: int) -> list[Chunk]:
         while j < len(sents) and j - i < WINDOW and sents[j][1] - sents[i][0] <= MAX_CHARS:
             j += 1
         window = tuple(sents[i:j])
-        chunks.append(Chunk(index, window[0][0], window[-1][1], window))
+        chunks.append(Chunk(index, window[0][0], window[-1][1], window, i))
         if j >= len(sents):
             break
         i = max(i + 1, j - (WINDOW - STRIDE))

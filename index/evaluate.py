@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from .answer import MAX_QUOTE, Answer, Engine
-from .search import Weights
 from .text import nfc
 
 METRICS = ("article_hit@1", "article_hit@3", "answer_hit@1", "answer_hit@3", "mrr@10",
@@ -133,8 +132,8 @@ def plot(result: dict[str, object], path: str) -> None:
 
 
 def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, mode: str = "hybrid",
-             limit: int = 0, dump: str | None = None) -> int:
-    engine.retriever.weights = Weights(bm25=engine.retriever.weights.bm25, mode=mode)
+             limit: int = 0, dump: str | None = None, gate: str | None = None) -> int:
+    engine.retriever.weights.mode = mode
     items = read_qa(qa)
     if limit:
         items = items[:limit]
@@ -143,8 +142,15 @@ def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, m
         globals()["plot"](result, plot)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
-        return 0
-    _print_table(result)
+    else:
+        _print_table(result)
+    if gate:
+        failures = gate_failures(result, json.loads(Path(gate).read_text(encoding="utf-8")))
+        for f in failures:
+            print(f"GATE FAILED: {f}", file=sys.stderr)
+        if failures:
+            return 3
+        print(f"gate passed ({gate})", file=sys.stderr)
     return 0
 
 
@@ -156,3 +162,21 @@ def _print_table(result: dict[str, object]) -> None:
         cells = [name] + ["–" if m[k] is None else str(m[k]) for k in METRICS]  # type: ignore[index]
         lines.append("| " + " | ".join(cells) + " |")
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def gate_failures(result: dict[str, object], gate: dict[str, object]) -> list[str]:
+    """Every threshold of the gate file that `result` misses, as readable lines."""
+    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+    failures = []
+    for group, mins in dict(gate.get("min", {})).items():  # type: ignore[call-overload]
+        for metric, floor in mins.items():
+            got = groups.get(group, {}).get(metric)
+            if got is None or got < floor:
+                failures.append(f"{group} {metric} = {got} < {floor}")
+    for rule in gate.get("max_gap", []):  # type: ignore[attr-defined]
+        a = groups.get(rule["tag"], {}).get(rule["metric"])
+        b = groups.get(rule["reference"], {}).get(rule["metric"])
+        if a is None or b is None or b - a > rule["gap"]:
+            failures.append(f"{rule['tag']} {rule['metric']} = {a} is more than {rule['gap']} below "
+                            f"{rule['reference']} ({b})")
+    return failures

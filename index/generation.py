@@ -24,13 +24,17 @@ class Generation:
     articles: list[Article]
     chunk_article: np.ndarray
     chunk_span: np.ndarray
-    sentence_span: np.ndarray
-    chunk_sentence_ptr: np.ndarray
+    chunk_sentences: np.ndarray  # (n_chunks, 2): global sentence range [lo, hi)
+    sentence_span: np.ndarray  # (n_sentences, 2): offsets into the article's text
+    article_sentence_ptr: np.ndarray  # (n_articles + 1): sentences of article a are [ptr[a], ptr[a+1])
     exact: Lexical
     folded: Lexical
+    article_exact: Lexical
+    article_folded: Lexical
     analyzer: Analyzer
     lexicon: Lexicon
     embeddings: np.ndarray | None
+    sentence_embeddings: np.ndarray | None
     faiss_index: faiss.Index | None
 
     @property
@@ -42,9 +46,9 @@ class Generation:
     def n_chunks(self) -> int:
         return len(self.chunk_article)
 
-    def chunk_sentences(self, chunk: int) -> np.ndarray:
-        lo, hi = self.chunk_sentence_ptr[chunk], self.chunk_sentence_ptr[chunk + 1]
-        return self.sentence_span[lo:hi]
+    def sentence_range(self, chunk: int) -> range:
+        lo, hi = self.chunk_sentences[chunk]
+        return range(int(lo), int(hi))
 
     def topics(self) -> dict[str, int]:
         t = self.manifest.get("topics")
@@ -77,11 +81,14 @@ def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Gene
         lex = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
         exact = Lexical.load(gen / "bm25_exact")
         folded = Lexical.load(gen / "bm25_folded")
+        article_exact = Lexical.load(gen / "bm25_article_exact")
+        article_folded = Lexical.load(gen / "bm25_article_folded")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise store.IndexUnavailable(f"{gen}: unreadable index file ({exc})") from exc
-    embeddings = faiss_index = None
+    embeddings = sentence_embeddings = faiss_index = None
     if manifest.get("model"):
         embeddings = _npy(gen / "embeddings.npy", mmap=True)
+        sentence_embeddings = _npy(gen / "sentence_embeddings.npy", mmap=True)
         try:
             from .vectors import read_faiss
             faiss_index = read_faiss(gen / "vectors.faiss")
@@ -90,9 +97,11 @@ def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Gene
     g = Generation(
         name=gen.name, path=gen, manifest=manifest, articles=articles,
         chunk_article=_npy(gen / "chunk_article.npy"), chunk_span=_npy(gen / "chunk_span.npy"),
-        sentence_span=_npy(gen / "sentence_span.npy"), chunk_sentence_ptr=_npy(gen / "chunk_sentence_ptr.npy"),
-        exact=exact, folded=folded, analyzer=Analyzer(abbreviations),
-        lexicon=Lexicon(lex["unigrams"], lex["bigrams"]), embeddings=embeddings, faiss_index=faiss_index)
+        chunk_sentences=_npy(gen / "chunk_sentences.npy"), sentence_span=_npy(gen / "sentence_span.npy"),
+        article_sentence_ptr=_npy(gen / "article_sentence_ptr.npy"),
+        exact=exact, folded=folded, article_exact=article_exact, article_folded=article_folded, analyzer=Analyzer(abbreviations),
+        lexicon=Lexicon(lex["unigrams"], lex["bigrams"]), embeddings=embeddings,
+        sentence_embeddings=sentence_embeddings, faiss_index=faiss_index)
     if g.n_chunks != manifest.get("chunks") or len(articles) != manifest.get("articles"):
         raise store.IndexUnavailable(f"{gen / store.MANIFEST}: counts do not match the files")
     return g

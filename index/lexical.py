@@ -71,10 +71,11 @@ class Lexical:
         return cls(model)
 
     def idf(self, term: str) -> float:
-        """Okapi idf of a term (0 when unseen): used to weight quote selection."""
+        """Okapi idf of a term, floored at 0. An unseen term gets the highest idf
+        there can be: a question about something no article names should count it."""
         tid = self.model.vocab_dict.get(term)
         if tid is None:
-            return 0.0
+            return math.log(self.n_docs + 0.5) - math.log(0.5)
         indptr = self.model.scores["indptr"]
         df = int(indptr[tid + 1] - indptr[tid])
         return max(math.log(self.n_docs - df + 0.5) - math.log(df + 0.5), 0.0)

@@ -17,6 +17,15 @@ _GREETINGS = {
     "cam on ban", "thanks", "thank you", "ok", "oke", "okay", "test", "hihi", "haha", "bye",
     "tam biet", "good morning", "chao buoi sang", "ban la ai", "ban oi", "e", "uh", "um",
 }
+# Questions whose answer is a number, a date or a rank (folded forms).
+_NUMERIC = re.compile(r"\b(?:bao nhieu|may|nam nao|khi nao|bao gio|ngay nao|thang nao|luc nao|bao lau"
+                      r"|ty le|thu hang|muc nao|bao xa)\b")
+
+
+def expects_number(text: str) -> bool:
+    return bool(_NUMERIC.search(fold(nfc(text)).lower()))
+
+
 @dataclass(frozen=True, slots=True)
 class Query:
     text: str  # NFC, tone placement normalised, original case
@@ -25,6 +34,7 @@ class Query:
     dense_text: str | None  # what the encoder sees; None = skip dense
     restored: str | None  # accent restoration of an unaccented question
     restore_confidence: float | None
+    numeric: bool = False  # the answer is likely a number or a date
 
 
 def is_question(text: str) -> bool:
@@ -41,9 +51,10 @@ def parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool) -> Q
     accented = has_marks(text)
     if accented:
         terms = analyzer.terms(text)
-        return Query(text, True, terms, text if dense else None, None, None)
+        return Query(text, True, terms, text if dense else None, None, None, expects_number(text))
     terms = analyzer.terms(text, folded=True)
     syllables = [s for run in analyzer.syllables(text, folded=True) for s in run]
     restored = lexicon.restore([normalize(s) for s in syllables])
     use_dense = dense and restored.confidence >= RESTORE_MIN_CONFIDENCE
-    return Query(text, False, terms, restored.text if use_dense else None, restored.text, restored.confidence)
+    return Query(text, False, terms, restored.text if use_dense else None, restored.text, restored.confidence,
+                 expects_number(text))

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import store
+from index.build import build
+from index.generation import load
+from index.vectors import Embedder, ModelError
+from tests.conftest import ARTICLES, SAMPLE
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def embedder(tiny_model: Path) -> Embedder:
+    return Embedder(str(tiny_model))
+
+
+def _copy_articles(dst: Path) -> Path:
+    shutil.copytree(SAMPLE, dst)
+    return dst
+
+
+def test_build_and_load_with_real_vectors(tmp_path: Path, tiny_model: Path, embedder: Embedder) -> None:
+    s = build([ARTICLES, SAMPLE], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    assert s.articles == 13 and s.chunks > 13 and s.embedded == s.chunks and s.reused == 0
+    assert {"empty file", "missing title or text"} <= {x["reason"] for x in s.skipped}
+    gen = load(tmp_path / "idx", model=str(tiny_model))
+    assert gen.name == s.generation and gen.n_chunks == s.chunks
+    assert gen.embeddings is not None and gen.embeddings.shape == (s.chunks, embedder.dim)
+    assert np.allclose(np.linalg.norm(gen.embeddings, axis=1), 1.0, atol=1e-4)
+    assert gen.faiss_index is not None and gen.faiss_index.ntotal == s.chunks
+    # the stored vector of a passage is what the model gives for it
+    q = embedder.passages(["x"])  # warm
+    assert q.shape == (1, embedder.dim)
+    m = gen.manifest
+    assert m["model"] == str(tiny_model) and m["dim"] == embedder.dim and m["format_version"] == store.FORMAT_VERSION
+    assert m["topics"]["Chuyển đổi số"] >= 3  # type: ignore[index]
+    assert all(len(v) == 64 for v in m["files"].values())  # type: ignore[union-attr]
+    # nothing pickled: every .npy loads with allow_pickle=False
+    for f in gen.path.rglob("*.npy"):
+        np.load(f, allow_pickle=False)
+
+
+def test_incremental_rebuild_reembeds_only_the_changed_article(tmp_path: Path, tiny_model: Path,
+                                                              embedder: Embedder) -> None:
+    arts = _copy_articles(tmp_path / "articles")
+    first = build([arts], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    again = build([arts], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    assert again.embedded == 0 and again.reused == first.chunks
+    f = arts / "06-le-hoi-ca-tru.txt"
+    f.write_text(f.read_text(encoding="utf-8").replace("25 thành viên", "27 thành viên"), encoding="utf-8")
+    changed = build([arts], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    gen = load(tmp_path / "idx")
+    art = next(i for i, a in enumerate(gen.articles) if a.url and a.url.endswith("ca-tru-co-dam"))
+    chunks_of_article = int((gen.chunk_article == art).sum())
+    # only passages holding the edited sentence, plus the article's others whose text is unchanged are reused
+    assert 1 <= changed.embedded <= chunks_of_article
+    assert changed.reused == changed.chunks - changed.embedded
+    # two generations kept
+    assert len([p for p in (tmp_path / "idx" / "generations").iterdir()]) == 2
+
+
+def test_bm25_only_build_and_model_error(tmp_path: Path) -> None:
+    s = build([SAMPLE], tmp_path / "idx", None)
+    assert s.embedded == 0 and s.model is None
+    gen = load(tmp_path / "idx")
+    assert gen.embeddings is None and gen.faiss_index is None
+    with pytest.raises(ModelError, match="EMBEDDING_MODEL"):
+        build([SAMPLE], tmp_path / "idx", str(tmp_path / "no-such-model"))
+    assert load(tmp_path / "idx").name == gen.name  # the failed build changed nothing
+
+
+def test_model_mismatch_is_refused(tmp_path: Path, tiny_model: Path, embedder: Embedder) -> None:
+    build([SAMPLE], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    with pytest.raises(store.IndexUnavailable, match="built with model"):
+        load(tmp_path / "idx", model="another/model")
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete", "plant_pickle", "bad_format"])
+def test_damaged_generation_is_refused_naming_the_file(tmp_path: Path, tiny_model: Path, embedder: Embedder,
+                                                       damage: str) -> None:
+    build([SAMPLE], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    gen = store.current_path(tmp_path / "idx")
+    assert gen is not None
+    target = gen / "embeddings.npy"
+    if damage == "flip":
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        target.write_bytes(bytes(data))
+    elif damage == "truncate":
+        target.write_bytes(target.read_bytes()[:100])
+    elif damage == "delete":
+        target.unlink()
+    elif damage == "plant_pickle":
+        target = gen / "bm25_exact" / "evil.pkl"
+        target.write_bytes(b"\x80\x04cos\nsystem\n.")
+    else:
+        target = gen / "manifest.json"
+        m = json.loads(target.read_text(encoding="utf-8"))
+        m["format_version"] = 99
+        target.write_text(json.dumps(m), encoding="utf-8")
+    with pytest.raises(store.IndexUnavailable) as err:
+        load(tmp_path / "idx")
+    assert target.name in str(err.value)
+
+
+def _cli(*args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "index", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.slow
+def test_build_killed_part_way_leaves_the_previous_generation(tmp_path: Path, tiny_model: Path) -> None:
+    idx = tmp_path / "idx"
+    arts = _copy_articles(tmp_path / "articles")
+    build([arts], idx, None)
+    before = load(idx)
+    gens = idx / "generations"
+    for wait_for_files in (0, 3):
+        proc = _cli("build", "--articles", str(arts), str(ARTICLES), "--index-dir", str(idx),
+                    "--model", str(tiny_model))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            partial = [p for p in gens.iterdir() if p.name.endswith(store.PARTIAL)]
+            if partial and len(list(partial[0].rglob("*"))) >= wait_for_files:
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = load(idx)  # verifies every checksum
+        assert after.name == before.name
+        assert [a.id for a in after.articles] == [a.id for a in before.articles]
+        assert store.current_name(idx) == before.name
+    # the next build cleans the leftovers and publishes
+    s = build([arts], idx, None)
+    assert not [p for p in gens.iterdir() if p.name.endswith(store.PARTIAL)]
+    assert load(idx).name == s.generation
+
+
+def test_cli_build_info_json(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    out = _cli("build", "--articles", str(SAMPLE), str(ARTICLES / "empty.txt"), "--index-dir", str(idx),
+               "--no-vectors", "--json").communicate(timeout=120)[0]
+    summary = json.loads(out)
+    assert summary["articles"] == 6 and summary["chunks"] > 6
+    assert summary["embedded"] == 0 and summary["reused"] == 0
+    assert summary["skipped"] == [{"source": str(ARTICLES / "empty.txt"), "reason": "empty file"}]
+    assert set(summary["seconds"]) >= {"parse", "tokenise", "bm25", "write"}
+    info = json.loads(_cli("info", "--index-dir", str(idx), "--json").communicate(timeout=60)[0])
+    assert info["articles"] == 6 and info["chunks"] == summary["chunks"]
+    assert info["generation"] == summary["generation"] and info["model"] is None
+    assert info["topics"]["Chuyển đổi số"] == 3
