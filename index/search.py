@@ -12,6 +12,7 @@ vector, cosine from the stored embeddings), so no score is ever guessed.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Retriever:
     embedder: Embedder | None
     weights: Weights = field(default_factory=Weights)
     _qcache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+    _qlock: threading.Lock = field(default_factory=threading.Lock)  # the bot answers from threads
 
     def __post_init__(self) -> None:
         if self.gen.embeddings is None:
@@ -62,14 +64,16 @@ class Retriever:
     def query_vector(self, text: str) -> np.ndarray:
         """Query embedding, cached: readers repeat questions and paging re-asks them."""
         assert self.embedder is not None
-        vec = self._qcache.get(text)
-        if vec is None:
-            vec = self.embedder.query(text)
+        with self._qlock:
+            vec = self._qcache.get(text)
+            if vec is not None:
+                self._qcache.move_to_end(text)
+                return vec
+        vec = self.embedder.query(text)
+        with self._qlock:
             self._qcache[text] = vec
             if len(self._qcache) > 2048:
                 self._qcache.popitem(last=False)
-        else:
-            self._qcache.move_to_end(text)
         return vec
 
     def search(self, q: Query, n_articles: int) -> Results:

@@ -7,6 +7,7 @@ placement, no tone marks, abbreviations) meet on the same tokens.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -51,6 +52,13 @@ def normalize(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFD", text.translate(_ZERO_WIDTH).lower())
     return unicodedata.normalize("NFC", _NEW_STYLE.sub(_old_style, decomposed))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _token_forms(raw: str) -> tuple[str, str]:
+    """(normalised, folded) form of one raw token; tokens repeat, so cache them."""
+    norm = normalize(raw)
+    return norm, fold(norm)
 
 
 def fold(text: str) -> str:
@@ -142,9 +150,7 @@ class Analyzer:
         runs: list[list[str]] = []
         last_end = -1
         for m in TOKEN_RE.finditer(text):
-            tok = normalize(m.group())
-            if folded:
-                tok = fold(tok)
+            tok = _token_forms(m.group())[1 if folded else 0]
             table = self.folded_abbreviations if folded else self.abbreviations
             parts = table.get(tok, [tok])
             if last_end < 0 or not _BIGRAM_GAP.fullmatch(text, last_end, m.start()):

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
+
+# PTB 22 warns unless the future timedelta behaviour is chosen; the bot opts in too.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 DATA = Path(__file__).parent / "data"
 ARTICLES = DATA / "articles"

@@ -1,0 +1,132 @@
+"""Build the python-telegram-bot Application: handlers, rate limiter, errors, logging."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers import admin, ask, topic
+from bot.handlers.common import AskedStore, Context
+from bot.service import IndexService
+from bot.settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+_TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+class RedactFilter(logging.Filter):
+    """Removes bot tokens (and the webhook secret) from every log record."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def _clean(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "[REDACTED]")
+        return _TOKEN_RE.sub("[REDACTED]", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._clean(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            exc.args = tuple(self._clean(str(a)) if isinstance(a, str) else a for a in exc.args)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+
+def setup_logging(settings: BotSettings) -> None:
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    redact = RedactFilter([settings.token or "", settings.webhook_secret or ""])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """One handler for every error: log it, never let it stop the bot."""
+    err = context.error
+    if isinstance(err, RetryAfter | TimedOut | NetworkError | Forbidden):
+        log.warning("Telegram error (survived): %s", err)
+        return
+    log.error("error while handling an update", exc_info=err)
+
+
+COMMANDS = [BotCommand("start", "Bắt đầu"), BotCommand("help", "Hướng dẫn"),
+            BotCommand("topic", "Xem bài theo chủ đề"), BotCommand("hoi", "Hỏi (trong nhóm)")]
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await app.bot.set_my_commands(COMMANDS)
+    except (NetworkError, RetryAfter) as exc:
+        log.warning("could not set the command menu: %s", exc)
+
+
+def build_application(settings: BotSettings, svc: IndexService) -> Application:  # type: ignore[type-arg]
+    assert settings.token, "TELEGRAM_BOT_TOKEN is required"
+    builder = (ApplicationBuilder().token(settings.token)
+               .base_url(f"{settings.api_base_url}/bot")
+               .base_file_url(f"{settings.api_base_url}/file/bot")
+               .rate_limiter(AIORateLimiter(max_retries=3))
+               .defaults(Defaults(parse_mode=ParseMode.HTML,
+                                  link_preview_options=LinkPreviewOptions(is_disabled=True)))
+               .read_timeout(settings.request_timeout).write_timeout(settings.request_timeout)
+               .connect_timeout(settings.request_timeout)
+               .get_updates_read_timeout(settings.request_timeout + 5)
+               .concurrent_updates(8)
+               .post_init(_post_init))
+    app = builder.build()
+    app.bot_data.update(service=svc, settings=settings, asked=AskedStore())
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    fresh = filters.UpdateType.MESSAGE  # edited messages and channel posts never run commands
+    app.add_handler(CommandHandler("start", admin.on_start, filters=fresh))
+    app.add_handler(CommandHandler("help", admin.on_help, filters=fresh))
+    app.add_handler(CommandHandler("stats", admin.on_stats, filters=fresh))
+    app.add_handler(CommandHandler("reindex", admin.on_reindex, filters=fresh))
+    app.add_handler(CommandHandler("topic", topic.on_topic, filters=fresh))
+    app.add_handler(CommandHandler("hoi", ask.on_hoi, filters=fresh))
+    app.add_handler(MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, ask.on_text))
+    app.add_handler(CallbackQueryHandler(ask.on_more, pattern=r"^more:"))
+    app.add_handler(CallbackQueryHandler(ask.on_feedback, pattern=r"^fb:"))
+    app.add_handler(CallbackQueryHandler(topic.on_topic_page, pattern=r"^tp:"))
+    app.add_handler(CallbackQueryHandler(admin.on_example, pattern=r"^ask:"))
+    app.add_error_handler(on_error)
+
+
+def run(settings: BotSettings, svc: IndexService) -> None:
+    app = build_application(settings, svc)
+    if settings.webhook_url:
+        # Telegram echoes the secret in a header; PTB answers 403 to requests without it.
+        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
+        app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
+                        url_path="telegram", webhook_url=settings.webhook_url,
+                        secret_token=secret, allowed_updates=Update.ALL_TYPES)
+    else:
+        log.info("starting long polling against %s", settings.api_base_url)
+        app.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)

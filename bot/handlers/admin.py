@@ -1,0 +1,134 @@
+"""/start, /help, and the admin commands /stats and /reindex."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.handlers.ask import answer_question
+from bot.handlers.common import Context, asked, is_admin_command, service
+from bot.service import IndexService, RebuildState
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram's edit limits)
+
+HELP = (
+    "🤖 <b>Hỏi Báo</b> trả lời câu hỏi bằng cách trích nguyên văn câu trong bài báo, kèm đường dẫn.\n\n"
+    "• Gõ câu hỏi, có dấu hay không dấu đều được: <i>chuyen doi so o Ha Tinh</i>\n"
+    "• /topic — các chủ đề; /topic chuyển đổi số — bài theo chủ đề\n"
+    "• Trong nhóm: nhắc tên bot, trả lời tin của bot, hoặc /hoi &lt;câu hỏi&gt;\n"
+    "• 👍/👎 dưới câu trả lời giúp chúng tôi cải thiện."
+)
+
+
+async def on_start(update: Update, context: Context) -> None:
+    if update.message is None:
+        return
+    engine = service(context).engine
+    buttons = []
+    if engine is not None:
+        newest = sorted(engine.gen.articles, key=lambda a: a.published or "", reverse=True)[:3]
+        for art in newest:
+            qid = asked(context).put(art.title)
+            buttons.append([InlineKeyboardButton(art.title[:60], callback_data=f"ask:{qid}")])
+    await update.message.reply_text(
+        "Xin chào! 👋 Mình là <b>Hỏi Báo</b>. Hãy hỏi mình về tin tức, mình sẽ trích đúng câu trong bài báo "
+        "trả lời bạn.\n\nThử một câu hỏi:", reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+async def on_example(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    item = asked(context).get(query.data.split(":", 1)[1])
+    await query.answer()
+    if item is not None and isinstance(query.message, Message):
+        await answer_question(query.message, context, item.question)
+
+
+async def on_help(update: Update, context: Context) -> None:
+    if update.message is not None:
+        await update.message.reply_text(HELP)
+
+
+async def _refuse(update: Update, command: str) -> None:
+    user = update.effective_user
+    log.warning("refused /%s from user %s in chat %s", command, user.id if user else None,
+                update.effective_chat.id if update.effective_chat else None)
+    if update.effective_message is not None and update.edited_message is None and update.channel_post is None:
+        await update.effective_message.reply_text("Xin lỗi, lệnh này chỉ dành cho quản trị viên.")
+
+
+async def on_stats(update: Update, context: Context) -> None:
+    if not is_admin_command(update, context):
+        await _refuse(update, "stats")
+        return
+    assert update.message is not None
+    svc = service(context)
+    lines = ["📊 <b>Thống kê</b>"]
+    if svc.engine is not None:
+        m = svc.engine.gen.manifest
+        lines += [f"Bài báo: {m['articles']}", f"Đoạn (chunk): {m['chunks']}",
+                  f"Thế hệ chỉ mục: <code>{html.escape(svc.engine.gen.name)}</code>",
+                  f"Xây lúc: {html.escape(str(m.get('built_at')))}",
+                  f"Mô hình: {html.escape(str(m.get('model') or 'chỉ BM25'))}"]
+    else:
+        lines.append(f"Chỉ mục chưa sẵn sàng: {html.escape(svc.error or '')}")
+    p50, p95 = svc.stats.percentile(50), svc.stats.percentile(95)
+    lines.append(f"Câu hỏi đã trả lời: {svc.stats.questions}")
+    if p50 is not None and p95 is not None:
+        lines.append(f"Thời gian trả lời p50/p95: {p50:.0f}/{p95:.0f} ms")
+    await update.message.reply_text("\n".join(lines))
+
+
+def progress_text(state: RebuildState) -> str:
+    elapsed = time.monotonic() - state.started
+    if state.running:
+        return f"🔄 Đang xây lại chỉ mục: {state.phase} {state.percent()}% · {elapsed:.0f} giây"
+    if state.error:
+        return f"❌ Xây lại thất bại: {html.escape(state.error)}\nChỉ mục cũ vẫn đang phục vụ."
+    s = state.summary
+    assert s is not None
+    return (f"✅ Xong sau {elapsed:.0f} giây: {s.articles} bài, {s.chunks} đoạn, "
+            f"nhúng mới {s.embedded}, dùng lại {s.reused}, bỏ qua {len(s.skipped)}.\n"
+            f"Thế hệ mới: <code>{html.escape(s.generation)}</code> đang phục vụ.")
+
+
+async def on_reindex(update: Update, context: Context) -> None:
+    if not is_admin_command(update, context):
+        await _refuse(update, "reindex")
+        return
+    assert update.message is not None
+    svc = service(context)
+    if not svc.start_rebuild():
+        await update.message.reply_text(progress_text(svc.rebuild))
+        return
+    msg = await update.message.reply_text(progress_text(svc.rebuild))
+    context.application.create_task(_follow(msg, svc), update=update)
+
+
+async def _follow(msg: Message, svc: IndexService) -> None:
+    """Edit one progress message at most every PROGRESS_EVERY seconds until the rebuild ends."""
+    state = svc.rebuild
+    last = msg.text_html if msg.text else ""
+    final_tries = 5
+    while final_tries:
+        await asyncio.sleep(PROGRESS_EVERY)
+        done = not state.running
+        text = progress_text(state)
+        if text != last:
+            try:
+                await msg.edit_text(text, parse_mode=ParseMode.HTML)
+                last = text
+            except TelegramError as exc:  # a failed edit must not stop the follow-up
+                log.warning("progress edit failed: %s", exc)
+        if done:
+            if text == last:
+                return
+            final_tries -= 1

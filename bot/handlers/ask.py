@@ -1,0 +1,132 @@
+"""Questions: private messages, mentions/replies/`/hoi` in groups, "Xem thêm" and 👍/👎."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatAction, ChatType
+
+from bot import render, topics
+from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, settings
+from index.answer import Answer
+
+log = logging.getLogger(__name__)
+PAGE = 3
+
+
+def _buttons(qid: str, next_offset: int | None) -> InlineKeyboardMarkup:
+    row = [InlineKeyboardButton("👍", callback_data=f"fb:{qid}:+"),
+           InlineKeyboardButton("👎", callback_data=f"fb:{qid}:-")]
+    if next_offset is not None:
+        row.insert(0, InlineKeyboardButton("Xem thêm ▶", callback_data=f"more:{qid}:{next_offset}"))
+    return InlineKeyboardMarkup([row])
+
+
+def _question_in_group(message: Message, bot_username: str, bot_id: int) -> str | None:
+    """The question when the bot is addressed in a group, else None."""
+    text = message.text or ""
+    mention = f"@{bot_username}".lower()
+    for ent in message.entities:
+        if ent.type == MessageEntity.MENTION and message.parse_entity(ent).lower() == mention:
+            return (text[:ent.offset] + text[ent.offset + ent.length:]).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text.strip()
+    return None
+
+
+async def on_text(update: Update, context: Context) -> None:
+    message = update.message
+    if message is None or not message.text:
+        return
+    if message.chat.type == ChatType.PRIVATE:
+        question: str | None = message.text
+    else:
+        question = _question_in_group(message, context.bot.username, context.bot.id)
+    if question is not None:
+        await answer_question(message, context, question)
+
+
+async def on_hoi(update: Update, context: Context) -> None:
+    """/hoi <câu hỏi> — asks in any chat."""
+    if update.message is None:
+        return
+    question = " ".join(context.args or [])
+    if not question:
+        await update.message.reply_text("Bạn gõ câu hỏi sau lệnh, ví dụ: /hoi chuyển đổi số ở Hà Tĩnh")
+        return
+    await answer_question(update.message, context, question)
+
+
+async def answer_question(message: Message, context: Context, question: str, offset: int = 0) -> None:
+    svc = service(context)
+    await message.chat.send_action(ChatAction.TYPING)
+    ans = await asyncio.to_thread(svc.answer, question, PAGE, offset)
+    if ans is None:
+        await message.reply_text(UNAVAILABLE)
+        return
+    if not ans.is_question:
+        await message.reply_text("Chào bạn! 👋 Hãy hỏi mình một câu về tin tức, ví dụ: "
+                                 "<i>Tỷ lệ dịch vụ công trực tuyến đạt bao nhiêu?</i> Gõ /help để xem hướng dẫn.")
+        return
+    if not ans.answered or not ans.hits:
+        await _refuse(message, context, ans)
+        return
+    qid = asked(context).put(question, tuple(h.article_id for h in ans.hits))
+    more = offset + PAGE if len(ans.hits) == PAGE else None
+    await reply(message, render.answer_messages(ans, offset), _buttons(qid, more))
+
+
+async def _refuse(message: Message, context: Context, ans: Answer) -> None:
+    engine = service(context).engine
+    near = topics.closest(engine.gen, ans.question) if engine else []
+    markup = None
+    if near:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"🗂 {t}", callback_data=f"tp:{topics.topic_id(t)}:0")]
+                                       for t in near])
+    await reply(message, [render.refusal_message(ans.question, near)], markup)
+
+
+async def on_more(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, qid, offset = query.data.split(":", 2)
+    item = asked(context).get(qid)
+    if item is None or not offset.isdigit() or int(offset) > 60:
+        await query.answer("Câu hỏi này đã hết hạn, bạn hỏi lại nhé.")
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await answer_question(query.message, context, item.question, int(offset))
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    _, qid, vote = query.data.split(":", 2)
+    item = asked(context).get(qid)
+    if item is None or vote not in "+-" or len(vote) != 1:
+        await query.answer("Câu hỏi này đã hết hạn.")
+        return
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "question": item.question,
+              "hits": list(item.hit_ids), "vote": 1 if vote == "+" else -1,
+              "user": hashlib.sha256(f"hoibao:{update.effective_user.id}".encode()).hexdigest()[:16]}
+    path = settings(context).feedback_file
+    await asyncio.to_thread(_append, path, record)
+    await query.answer("Cảm ơn bạn đã góp ý! 🙏")
+
+
+def _append(path: object, record: dict[str, object]) -> None:
+    from pathlib import Path
+
+    p = Path(str(path))
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")

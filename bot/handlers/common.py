@@ -1,0 +1,89 @@
+"""What the handlers share: the service, remembered questions, admin checks, replies."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.service import IndexService
+from bot.settings import NEVER_ADMINS, BotSettings
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    question: str
+    hit_ids: tuple[str, ...]
+
+
+class AskedStore:
+    """Recent questions by short id, for "Xem thêm" and feedback buttons (callback data is ≤ 64 bytes)."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self._items: OrderedDict[str, Asked] = OrderedDict()
+        self._size = size
+
+    def put(self, question: str, hit_ids: tuple[str, ...] = ()) -> str:
+        qid = hashlib.sha1(question.encode()).hexdigest()[:12]
+        self._items[qid] = Asked(question, hit_ids)
+        self._items.move_to_end(qid)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return qid
+
+    def get(self, qid: str) -> Asked | None:
+        return self._items.get(qid)
+
+
+def service(context: Context) -> IndexService:
+    svc: IndexService = context.bot_data["service"]
+    return svc
+
+
+def settings(context: Context) -> BotSettings:
+    s: BotSettings = context.bot_data["settings"]
+    return s
+
+
+def asked(context: Context) -> AskedStore:
+    store: AskedStore = context.bot_data["asked"]
+    return store
+
+
+def is_admin_command(update: Update, context: Context) -> bool:
+    """Only a fresh (not edited, not forwarded) message from a listed user id.
+
+    Channel posts, edited messages, the anonymous group admin (1087968824) and
+    Telegram's service account (777000) never count, whatever ADMIN_USER_IDS says.
+    """
+    msg = update.message
+    user = update.effective_user
+    if msg is None or user is None or update.edited_message or update.channel_post:
+        return False
+    if msg.forward_origin is not None or msg.sender_chat is not None:
+        return False
+    return user.id not in NEVER_ADMINS and user.id in settings(context).admin_ids
+
+
+async def reply(message: Message, texts: list[str], markup: InlineKeyboardMarkup | None = None,
+                **kwargs: Any) -> Message | None:
+    """Send message parts in order; the buttons go on the last part."""
+    last = None
+    for i, text in enumerate(texts):
+        last = await message.reply_text(text, parse_mode=ParseMode.HTML,
+                                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                                        reply_markup=markup if i == len(texts) - 1 else None, **kwargs)
+    return last
+
+
+UNAVAILABLE = "Kho bài báo đang được cập nhật hoặc chưa sẵn sàng. Bạn vui lòng thử lại sau ít phút."

@@ -1,0 +1,139 @@
+"""The live index behind the bot: answering, hot swap after a rebuild, stats.
+
+Questions read `self.engine` once and use that object to the end, so a swap
+between two questions never mixes generations and never fails one in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index import store
+from index.answer import Answer, Engine
+from index.build import BuildSummary, build
+from index.generation import load
+from index.settings import IndexSettings
+from index.vectors import Embedder, ModelError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RebuildState:
+    """What an admin sees while a rebuild runs (written by the build thread)."""
+
+    running: bool = False
+    phase: str = ""
+    done: int = 0
+    total: int = 0
+    started: float = 0.0
+    error: str | None = None
+    summary: BuildSummary | None = None
+
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(slots=True)
+class Stats:
+    questions: int = 0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=2000))
+
+    def record(self, ms: float) -> None:
+        self.questions += 1
+        self.latencies_ms.append(ms)
+
+    def percentile(self, p: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        data = sorted(self.latencies_ms)
+        if len(data) == 1:
+            return data[0]
+        return statistics.quantiles(data, n=100, method="inclusive")[int(p) - 1]
+
+
+class IndexService:
+    def __init__(self, settings: IndexSettings) -> None:
+        self.settings = settings
+        self.engine: Engine | None = None
+        self.embedder: Embedder | None = None
+        self.error: str | None = None
+        self.stats = Stats()
+        self.rebuild = RebuildState()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the live generation; on failure keep what was serving and remember why."""
+        try:
+            gen = load(self.settings.index_dir, model=None)
+            if gen.model and self.embedder is None:
+                try:
+                    self.embedder = Embedder(self.settings.embedding_model or gen.model)
+                except ModelError as exc:
+                    log.error("%s — answering with BM25 only", exc)
+            if self.embedder is not None and gen.model and self.embedder.name != gen.model:
+                log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
+                            gen.model, self.embedder.name)
+                engine = Engine(gen, None)
+            else:
+                engine = Engine(gen, self.embedder)
+        except store.IndexUnavailable as exc:
+            self.error = str(exc)
+            log.error("index unavailable: %s", exc)
+            return
+        self.engine = engine
+        self.error = None
+        log.info("serving generation %s (%d articles, %d chunks)", gen.name, len(gen.articles), gen.n_chunks)
+
+    def answer(self, question: str, k: int = 3, offset: int = 0) -> Answer | None:
+        engine = self.engine  # one generation for the whole question
+        if engine is None:
+            return None
+        t = time.perf_counter()
+        ans = engine.answer(question, k=k, offset=offset)
+        if offset == 0 and ans.is_question:
+            self.stats.record((time.perf_counter() - t) * 1000)
+        return ans
+
+    def start_rebuild(self) -> bool:
+        """Start a rebuild thread unless one is running; False when one already is."""
+        with self._lock:
+            if self.rebuild.running:
+                return False
+            self.rebuild = RebuildState(running=True, phase="start", started=time.monotonic())
+        threading.Thread(target=self._rebuild, name="reindex", daemon=True).start()
+        return True
+
+    def _rebuild(self) -> None:
+        state = self.rebuild
+
+        def progress(phase: str, done: int, total: int) -> None:
+            state.phase, state.done, state.total = phase, done, total
+
+        try:
+            model = self.settings.embedding_model if self.embedder is not None or self._wants_vectors() else None
+            embedder = self.embedder if self.embedder is not None and self.embedder.name == model else None
+            state.summary = build([self.settings.articles_dir], self.settings.index_dir, model,
+                                  progress=progress, embedder=embedder)
+            self.load()
+            if self.error:
+                raise store.IndexUnavailable(self.error)
+        except Exception as exc:  # noqa: BLE001 - any failure is reported and the old index keeps serving
+            log.exception("rebuild failed")
+            state.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            state.running = False
+
+    def _wants_vectors(self) -> bool:
+        engine = self.engine
+        return engine is None or engine.gen.model is not None
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.index_dir

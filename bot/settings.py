@@ -1,0 +1,66 @@
+"""Bot settings from the environment / `.env` (documented line by line in .env.example)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.settings import IndexSettings
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_API = "https://api.telegram.org"
+# Never admins, whatever the settings say: the anonymous group admin bot and
+# Telegram's service account (channel posts forwarded into linked groups).
+NEVER_ADMINS = frozenset({1087968824, 777000})
+
+
+def parse_admin_ids(raw: str | None) -> frozenset[int]:
+    """Comma-separated numeric user ids. Anything malformed disables admin commands:
+    a typo must never turn into "everyone is admin"."""
+    raw = (raw or "").strip()
+    if not raw:
+        log.warning("ADMIN_USER_IDS is empty: admin commands (/reindex, /stats) are disabled")
+        return frozenset()
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not parts or not all(re.fullmatch(r"\d{1,20}", p) for p in parts):
+        log.error("ADMIN_USER_IDS must be comma-separated numeric user ids (not usernames); "
+                  "admin commands are disabled")
+        return frozenset()
+    ids = frozenset(int(p) for p in parts) - NEVER_ADMINS
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class BotSettings:
+    token: str | None
+    admin_ids: frozenset[int]
+    index: IndexSettings
+    api_base_url: str = TELEGRAM_API
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must accept Telegram's connections
+    webhook_port: int = 8443
+    feedback_file: Path = Path("var/feedback.jsonl")
+    log_level: str = "INFO"
+    request_timeout: float = 10.0  # seconds for one Bot API call (long polling adds its own)
+
+    @classmethod
+    def from_env(cls) -> BotSettings:
+        env = os.environ
+        return cls(
+            token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            admin_ids=parse_admin_ids(env.get("ADMIN_USER_IDS")),
+            index=IndexSettings.from_env(),
+            api_base_url=env.get("TELEGRAM_API_BASE_URL", TELEGRAM_API).strip().rstrip("/") or TELEGRAM_API,
+            webhook_url=env.get("WEBHOOK_URL", "").strip() or None,
+            webhook_secret=env.get("WEBHOOK_SECRET", "").strip() or None,
+            webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0"),  # noqa: S104
+            webhook_port=int(env.get("WEBHOOK_PORT", "8443")),
+            feedback_file=Path(env.get("FEEDBACK_FILE", "var/feedback.jsonl")),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            request_timeout=float(env.get("TELEGRAM_REQUEST_TIMEOUT", "10")),
+        )
