@@ -119,6 +119,8 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def run(settings: BotSettings, svc: IndexService) -> None:
+    if settings.admin_problem:
+        log.warning(settings.admin_problem)
     app = build_application(settings, svc)
     if settings.webhook_url:
         # Telegram echoes the secret in a header; PTB answers 403 to requests without it.

@@ -19,8 +19,13 @@ def plain(html_text: str) -> str:
     text = re.sub(r"</?b>", "*", html_text)
     text = re.sub(r"<blockquote[^>]*>(.*?)</blockquote>",
                   lambda m: "\n".join("│ " + ln for ln in m.group(1).split("\n")), text, flags=re.S)
-    text = re.sub(r'<a href="([^"]+)">(.*?)</a>', r"\2 <\1>", text)
-    return html.unescape(_TAGS.sub("", text))
+    text = re.sub(r'<a href="([^"]+)">(.*?)</a>', r"\2 (\1)", _TAGS.sub(_keep_links, text))
+    return html.unescape(text)
+
+
+def _keep_links(m: re.Match[str]) -> str:
+    tag = m.group()
+    return tag if tag.startswith("<a ") or tag == "</a>" else ""
 
 
 class Console:

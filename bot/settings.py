@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ from pathlib import Path
 
 from index.settings import IndexSettings
 
-log = logging.getLogger(__name__)
 
 TELEGRAM_API = "https://api.telegram.org"
 # Never admins, whatever the settings say: the anonymous group admin bot and
@@ -21,17 +19,20 @@ NEVER_ADMINS = frozenset({1087968824, 777000})
 def parse_admin_ids(raw: str | None) -> frozenset[int]:
     """Comma-separated numeric user ids. Anything malformed disables admin commands:
     a typo must never turn into "everyone is admin"."""
+    return _admin_ids(raw)[0]
+
+
+def _admin_ids(raw: str | None) -> tuple[frozenset[int], str | None]:
+    """(ids, why admin commands are off, if they are)."""
     raw = (raw or "").strip()
     if not raw:
-        log.warning("ADMIN_USER_IDS is empty: admin commands (/reindex, /stats) are disabled")
-        return frozenset()
+        return frozenset(), "ADMIN_USER_IDS is empty: admin commands (/reindex, /stats) are disabled"
     parts = [p.strip() for p in raw.split(",") if p.strip()]
     if not parts or not all(re.fullmatch(r"\d{1,20}", p) for p in parts):
-        log.error("ADMIN_USER_IDS must be comma-separated numeric user ids (not usernames); "
-                  "admin commands are disabled")
-        return frozenset()
+        return frozenset(), ("ADMIN_USER_IDS must be comma-separated numeric user ids (not usernames): "
+                             "admin commands are disabled")
     ids = frozenset(int(p) for p in parts) - NEVER_ADMINS
-    return ids
+    return ids, None if ids else "ADMIN_USER_IDS names no usable user id: admin commands are disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +48,16 @@ class BotSettings:
     feedback_file: Path = Path("var/feedback.jsonl")
     log_level: str = "INFO"
     request_timeout: float = 10.0  # seconds for one Bot API call (long polling adds its own)
+    admin_problem: str | None = None  # why admin commands are disabled, logged at start
 
     @classmethod
     def from_env(cls) -> BotSettings:
         env = os.environ
+        admins, problem = _admin_ids(env.get("ADMIN_USER_IDS"))
         return cls(
             token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
-            admin_ids=parse_admin_ids(env.get("ADMIN_USER_IDS")),
+            admin_ids=admins,
+            admin_problem=problem,
             index=IndexSettings.from_env(),
             api_base_url=env.get("TELEGRAM_API_BASE_URL", TELEGRAM_API).strip().rstrip("/") or TELEGRAM_API,
             webhook_url=env.get("WEBHOOK_URL", "").strip() or None,

@@ -113,7 +113,7 @@ class Engine:
         best = cands[0]
         art = gen.articles[best.article]
         bigrams = {t: w for t, w in qterms.items() if " " in t} or qterms
-        p_cov = _coverage(bigrams, self._terms(q, f"{art.title}. {self._context(best)[2]}"))
+        p_cov = _coverage(bigrams, self._terms(q, f"{art.title}. {self._passage(best)}"))
         a_cov = _coverage(bigrams, self._terms(q, f"{art.title}\n{art.text}"))
         dense_used = q.dense_text is not None and self.dense and self.retriever.weights.mode != "bm25"
         cal = self.calibration or (DENSE_CALIBRATION if dense_used else LEXICAL_CALIBRATION)
@@ -126,28 +126,32 @@ class Engine:
     def _terms(self, q: Query, text: str) -> set[str]:
         return set(self.gen.analyzer.terms(text, folded=not q.accented))
 
-    def _context(self, c: Candidate) -> tuple[int, int, str]:
+    def _passage(self, c: Candidate) -> str:
         start, end = (int(x) for x in self.gen.chunk_span[c.chunk])
-        return start, end, self.gen.articles[c.article].text[start:end]
+        return self.gen.articles[c.article].text[start:end]
 
     def _hit(self, c: Candidate, q: Query, qterms: dict[str, float], qvec: np.ndarray | None) -> Hit:
+        """The quote is chosen among all sentences of the hit's article, with a prior for
+        those of its best passage; the context is the quote with a sentence either side."""
         gen = self.gen
         art = gen.articles[c.article]
-        start, end, context = self._context(c)
+        lo, hi = int(gen.article_sentence_ptr[c.article]), int(gen.article_sentence_ptr[c.article + 1])
+        sents = [(int(a), int(b)) for a, b in gen.sentence_span[lo:hi]]
         rng = gen.sentence_range(c.chunk)
-        sents = [(int(a), int(b)) for a, b in gen.sentence_span[rng.start:rng.stop]]
         cosines = None
         if qvec is not None and gen.sentence_embeddings is not None:
-            cosines = np.asarray(gen.sentence_embeddings[rng.start:rng.stop]) @ qvec
+            cosines = np.asarray(gen.sentence_embeddings[lo:hi]) @ qvec
         wanted = {t.text for t in raw_tokens(q.text) if t.text[0].isdigit()} if q.numeric else None
-        qs, qe = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, wanted)
-        quote = art.text[qs:qe]
-        if len(quote) > MAX_QUOTE:
+        first, last = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, wanted,
+                                  range(rng.start - lo, rng.stop - lo))
+        qs, qe = sents[first][0], sents[last][1]
+        if qe - qs > MAX_QUOTE:
             qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t))
-            quote = art.text[qs:qe]
+        quote = art.text[qs:qe]
+        cs, ce = sents[max(first - 1, 0)][0], sents[min(last + 1, len(sents) - 1)][1]
         return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
-                   topics=art.topics, quote=quote, quote_span=(qs, qe), context=context,
-                   context_span=(start, end), score=c.score,
+                   topics=art.topics, quote=quote, quote_span=(qs, qe), context=art.text[cs:ce],
+                   context_span=(cs, ce), score=c.score,
                    highlights=_highlights(quote, qterms, folded=not q.accented))
 
 
@@ -162,30 +166,30 @@ def _coverage(qterms: dict[str, float], found: set[str]) -> float:
     return sum(w for t, w in qterms.items() if t in found) / total
 
 
-# Quote choice, tuned on the dev split (docs/answers.md): a pair of sentences
-# holds the answer more often than one, and the sentence's own cosine helps.
+# Quote choice, tuned on the dev split (docs/answers.md): the sentence's own cosine
+# weighs most; a pair of sentences holds the answer more often than one; the best
+# passage's sentences get a small prior.
+SENTENCE_COSINE = 6.0
 PAIR_BONUS = 0.05
-SENTENCE_COSINE = 1.0
+PASSAGE_PRIOR = 0.05
 NUMBER_BONUS = 0.1  # "bao nhiêu / khi nào" questions: a new number next to a question word
 NEAR = 3  # tokens either side of the number
 
 
 def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float],
                 terms_of: Callable[[str], set[str]], cosines: np.ndarray | None,
-                numbers_wanted: set[str] | None = None) -> tuple[int, int]:
-    """The one or two consecutive sentences (≤ MAX_QUOTE chars) that best match the
-    question: share of idf-weighted question terms they hold, plus their best
-    sentence cosine, plus a small bonus for two sentences; ties go to the shorter."""
+                numbers_wanted: set[str] | None = None, passage: range = range(0)) -> tuple[int, int]:
+    """Indices (first, last) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
+    unless a single sentence is longer) that best match the question."""
     sets = [terms_of(text[a:b]) for a, b in sents]
     new_number = [numbers_wanted is not None and _number_near(text[a:b], qterms, numbers_wanted)
                   for a, b in sents]
     total = sum(qterms.values()) or 1.0
-    best: tuple[float, int, tuple[int, int]] | None = None
-    for i, (a, b) in enumerate(sents):
-        options = [(i, b)]
-        if i + 1 < len(sents) and sents[i + 1][1] - a <= MAX_QUOTE:
-            options.append((i + 1, sents[i + 1][1]))
-        for last, e in options:
+    best: tuple[float, int, int] | None = None
+    for i, (a, _) in enumerate(sents):
+        for last in (i, i + 1):
+            if last >= len(sents) or (last > i and sents[last][1] - a > MAX_QUOTE):
+                continue
             found = set().union(*sets[i:last + 1])
             score = sum(w for t, w in qterms.items() if t in found) / total
             if cosines is not None:
@@ -194,11 +198,12 @@ def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float
                 score += PAIR_BONUS
             if any(new_number[i:last + 1]):
                 score += NUMBER_BONUS
-            key = (score, -(e - a), (a, e))
-            if best is None or key[:2] > best[:2]:
-                best = key
+            if i in passage:
+                score += PASSAGE_PRIOR
+            if best is None or score > best[0] + 1e-12:
+                best = (score, i, last)
     assert best is not None
-    return best[2]
+    return best[1], best[2]
 
 
 def _number_near(sentence: str, qterms: dict[str, float], known: set[str]) -> bool:

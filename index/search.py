@@ -43,9 +43,9 @@ class Results:
 
 @dataclass(slots=True)
 class Weights:
-    passage_bm25: float = 0.6  # the rest of 1 goes to passage cosine
-    article_bm25: float = 0.7
-    sentence_cosine: float = 0.5
+    passage_bm25: float = 0.7  # the rest of 1 goes to passage cosine
+    article_bm25: float = 1.0
+    sentence_cosine: float = 1.0
     mode: str = "hybrid"  # "bm25" / "dense": one retriever alone, for the ablation
 
 
