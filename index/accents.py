@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from .text import fold
 
 LAMBDA = 0.8  # weight of the bigram estimate against the unigram one
+LOCAL_WEIGHT = 20.0  # a syllable seen in the retrieved passages counts this many times more
 PRUNE_ABOVE = 300_000  # bigger bigram tables drop their count-1 entries
 
 
@@ -23,6 +24,18 @@ class Restored:
     text: str
     confidence: float  # mean posterior of the chosen syllables, 0–1
     known: float  # share of syllables the vocabulary knows
+
+
+Local = tuple[Counter[str], Counter[str]]
+
+
+def _counts(runs: Iterable[list[str]]) -> Local:
+    uni: Counter[str] = Counter()
+    bi: Counter[str] = Counter()
+    for run in runs:
+        uni.update(run)
+        bi.update(f"{a} {b}" for a, b in zip(run, run[1:], strict=False))
+    return uni, bi
 
 
 class Lexicon:
@@ -36,36 +49,47 @@ class Lexicon:
 
     @classmethod
     def from_runs(cls, runs: Iterable[list[str]]) -> Lexicon:
-        uni: Counter[str] = Counter()
-        bi: Counter[str] = Counter()
-        for run in runs:
-            uni.update(run)
-            bi.update(f"{a} {b}" for a, b in zip(run, run[1:], strict=False))
+        uni, bi = _counts(runs)
         bigrams = dict(bi) if len(bi) <= PRUNE_ABOVE else {k: v for k, v in bi.items() if v > 1}
         return cls(dict(uni), bigrams)
 
     def to_json(self) -> dict[str, dict[str, int]]:
         return {"unigrams": self.unigrams, "bigrams": self.bigrams}
 
-    def _logp(self, prev: str | None, cur: str) -> float:
-        uni = (self.unigrams.get(cur, 0) + 0.1) / self.total
+    def _logp(self, prev: str | None, cur: str, local: Local | None = None) -> float:
+        uni = (self._uni(cur, local) + 0.1) / self.total
         if prev is None:
             return math.log(uni)
-        big = self.bigrams.get(f"{prev} {cur}", 0) / max(self.unigrams.get(prev, 0), 1)
+        big = self._bi(f"{prev} {cur}", local) / max(self._uni(prev, local), 1)
         return math.log(LAMBDA * big + (1 - LAMBDA) * uni)
 
-    def restore(self, syllables: list[str]) -> Restored:
-        """Most likely accented form of folded `syllables` (lowercase)."""
+    def _uni(self, syl: str, local: Local | None) -> float:
+        return self.unigrams.get(syl, 0) + (LOCAL_WEIGHT * local[0][syl] if local else 0)
+
+    def _bi(self, pair: str, local: Local | None) -> float:
+        return self.bigrams.get(pair, 0) + (LOCAL_WEIGHT * local[1][pair] if local else 0)
+
+    def restore(self, syllables: list[str], local: list[list[str]] | None = None) -> Restored:
+        """Most likely accented form of folded `syllables` (lowercase).
+
+        `local`: syllable runs of the passages the folded question retrieved; their
+        words count LOCAL_WEIGHT times more, so "ha tinh" follows the topic at hand.
+        """
         if not syllables:
             return Restored("", 0.0, 0.0)
-        cands = [self.by_folded.get(s, [s])[:8] for s in syllables]
+        counts = _counts(local) if local else None
+        local_forms: dict[str, list[str]] = {}
+        if counts:
+            for syl in counts[0]:
+                local_forms.setdefault(fold(syl), []).append(syl)
+        cands = [list(dict.fromkeys(local_forms.get(s, []) + self.by_folded.get(s, [s])[:8])) for s in syllables]
         known = sum(1 for s in syllables if s in self.by_folded) / len(syllables)
         # Viterbi
-        best: list[dict[str, tuple[float, str | None]]] = [{c: (self._logp(None, c), None) for c in cands[0]}]
+        best: list[dict[str, tuple[float, str | None]]] = [{c: (self._logp(None, c, counts), None) for c in cands[0]}]
         for i in range(1, len(cands)):
             layer: dict[str, tuple[float, str | None]] = {}
             for c in cands[i]:
-                layer[c] = max(((score + self._logp(p, c), p) for p, (score, _) in best[i - 1].items()),
+                layer[c] = max(((score + self._logp(p, c, counts), p) for p, (score, _) in best[i - 1].items()),
                                key=lambda t: t[0])
             best.append(layer)
         last = max(best[-1], key=lambda c: best[-1][c][0])
@@ -75,9 +99,9 @@ class Lexicon:
             assert prev is not None
             path.append(prev)
         path.reverse()
-        return Restored(" ".join(path), self._confidence(path, cands), known)
+        return Restored(" ".join(path), self._confidence(path, cands, counts), known)
 
-    def _confidence(self, path: list[str], cands: list[list[str]]) -> float:
+    def _confidence(self, path: list[str], cands: list[list[str]], local: Local | None) -> float:
         """Mean over positions of the chosen syllable's share, neighbours held fixed."""
         shares = []
         for i, choice in enumerate(path):
@@ -88,8 +112,8 @@ class Lexicon:
             nxt = path[i + 1] if i + 1 < len(path) else None
 
             def score(c: str, prev: str | None = prev, nxt: str | None = nxt) -> float:
-                s = self._logp(prev, c)
-                return s + (self._logp(c, nxt) if nxt else 0.0)
+                s = self._logp(prev, c, local)
+                return s + (self._logp(c, nxt, local) if nxt else 0.0)
 
             scores = [score(c) for c in cands[i]]
             top = max(scores)

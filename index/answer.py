@@ -21,6 +21,7 @@ from .text import TOKEN_RE, fold, nfc, normalize, raw_tokens
 from .vectors import Embedder
 
 MAX_QUOTE = 400
+RESTORE_CONTEXT = 20  # passages whose words guide accent restoration
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class Engine:
         if not is_question(question):
             return Answer(question, False, 0.0, is_question=False)
         gen = self.gen
-        q = parse(question, gen.analyzer, gen.lexicon, self.dense)
+        q = parse(question, gen.analyzer, gen.lexicon, self.dense, self._folded_context)
         res = self.retriever.search(q, offset + k)
         cands = res.candidates
         if not cands:
@@ -126,6 +127,15 @@ class Engine:
     def _terms(self, q: Query, text: str) -> set[str]:
         return set(self.gen.analyzer.terms(text, folded=not q.accented))
 
+    def _folded_context(self, terms: list[str]) -> list[str]:
+        """Text of the passages folded BM25 ranks first for an unaccented question."""
+        scores = self.gen.folded.scores(terms)
+        k = min(RESTORE_CONTEXT, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        spans = self.gen.chunk_span[top[scores[top] > 0]]
+        arts = self.gen.chunk_article[top[scores[top] > 0]]
+        return [self.gen.articles[int(a)].text[int(s):int(e)] for a, (s, e) in zip(arts, spans, strict=True)]
+
     def _passage(self, c: Candidate) -> str:
         start, end = (int(x) for x in self.gen.chunk_span[c.chunk])
         return self.gen.articles[c.article].text[start:end]
@@ -141,12 +151,16 @@ class Engine:
         cosines = None
         if qvec is not None and gen.sentence_embeddings is not None:
             cosines = np.asarray(gen.sentence_embeddings[lo:hi]) @ qvec
-        wanted = {t.text for t in raw_tokens(q.text) if t.text[0].isdigit()} if q.numeric else None
-        first, last = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, wanted,
+        known = {t.text for t in raw_tokens(q.text) if t.text[0].isdigit()}
+
+        def answers_kind(sentence: str) -> bool:
+            return _answers_kind(sentence, q.expects, qterms, known)
+
+        first, last = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, answers_kind,
                                   range(rng.start - lo, rng.stop - lo))
         qs, qe = sents[first][0], sents[last][1]
         if qe - qs > MAX_QUOTE:
-            qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t))
+            qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t), answers_kind)
         quote = art.text[qs:qe]
         cs, ce = sents[max(first - 1, 0)][0], sents[min(last + 1, len(sents) - 1)][1]
         return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
@@ -172,18 +186,17 @@ def _coverage(qterms: dict[str, float], found: set[str]) -> float:
 SENTENCE_COSINE = 6.0
 PAIR_BONUS = 0.05
 PASSAGE_PRIOR = 0.05
-NUMBER_BONUS = 0.1  # "bao nhiêu / khi nào" questions: a new number next to a question word
+NUMBER_BONUS = 0.1  # "bao nhiêu / khi nào": a sentence holding the kind of answer asked for
 NEAR = 3  # tokens either side of the number
 
 
 def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float],
                 terms_of: Callable[[str], set[str]], cosines: np.ndarray | None,
-                numbers_wanted: set[str] | None = None, passage: range = range(0)) -> tuple[int, int]:
+                answers_kind: Callable[[str], bool] | None = None, passage: range = range(0)) -> tuple[int, int]:
     """Indices (first, last) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
     unless a single sentence is longer) that best match the question."""
     sets = [terms_of(text[a:b]) for a, b in sents]
-    new_number = [numbers_wanted is not None and _number_near(text[a:b], qterms, numbers_wanted)
-                  for a, b in sents]
+    new_number = [answers_kind is not None and answers_kind(text[a:b]) for a, b in sents]
     total = sum(qterms.values()) or 1.0
     best: tuple[float, int, int] | None = None
     for i, (a, _) in enumerate(sents):
@@ -206,6 +219,17 @@ def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float
     return best[1], best[2]
 
 
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b(?:[Nn]ăm|[Tt]háng|[Nn]gày) \d{1,4}\b")
+
+
+def _answers_kind(sentence: str, kind: str | None, qterms: dict[str, float], known: set[str]) -> bool:
+    """Does the sentence hold a date (for a date question) or a number near a
+    question word (for a how-many question) that the question does not already give?"""
+    if kind == "date":
+        return any(m.group() not in known for m in _DATE.finditer(sentence))
+    return kind == "number" and _number_near(sentence, qterms, known)
+
+
 def _number_near(sentence: str, qterms: dict[str, float], known: set[str]) -> bool:
     """A number the question does not contain, within NEAR tokens of a question word."""
     toks = [t.text for t in raw_tokens(sentence)]
@@ -223,7 +247,7 @@ _CLAUSE = re.compile(r"[,;:]\s+")
 
 
 def _best_window(text: str, start: int, end: int, qterms: dict[str, float],
-                 terms_of: Callable[[str], set[str]]) -> tuple[int, int]:
+                 terms_of: Callable[[str], set[str]], answers_kind: Callable[[str], bool]) -> tuple[int, int]:
     """A sentence longer than MAX_QUOTE: the best run of whole clauses that fits."""
     cuts = [start] + [m.end() for m in _CLAUSE.finditer(text, start, end)] + [end]
     best = (-1.0, start, min(end, start + MAX_QUOTE))
@@ -239,7 +263,9 @@ def _best_window(text: str, start: int, end: int, qterms: dict[str, float],
         while e > s and (text[e - 1].isspace() or text[e - 1] in ",;:"):
             e -= 1
         found = terms_of(text[s:e])
-        score = sum(w for t, w in qterms.items() if t in found)
+        total = sum(qterms.values()) or 1.0
+        score = sum(w for t, w in qterms.items() if t in found) / total
+        score += NUMBER_BONUS if answers_kind(text[s:e]) else 0.0
         if score > best[0]:
             best = (score, s, e)
     return best[1], best[2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .accents import Lexicon
@@ -17,13 +18,17 @@ _GREETINGS = {
     "cam on ban", "thanks", "thank you", "ok", "oke", "okay", "test", "hihi", "haha", "bye",
     "tam biet", "good morning", "chao buoi sang", "ban la ai", "ban oi", "e", "uh", "um",
 }
-# Questions whose answer is a number, a date or a rank (folded forms).
-_NUMERIC = re.compile(r"\b(?:bao nhieu|may|nam nao|khi nao|bao gio|ngay nao|thang nao|luc nao|bao lau"
-                      r"|ty le|thu hang|muc nao|bao xa)\b")
+# Questions whose answer is a date, or a number or rank (folded forms).
+_DATE_Q = re.compile(r"\b(?:ngay nao|khi nao|bao gio|thang nao|nam nao|luc nao|thoi gian nao|hom nao)\b")
+_NUMBER_Q = re.compile(r"\b(?:bao nhieu|may|bao lau|ty le|thu hang|muc nao|bao xa)\b")
 
 
-def expects_number(text: str) -> bool:
-    return bool(_NUMERIC.search(fold(nfc(text)).lower()))
+def expects(text: str) -> str | None:
+    """"date", "number" or None: what kind of answer the question asks for."""
+    folded = fold(nfc(text)).lower()
+    if _DATE_Q.search(folded):
+        return "date"
+    return "number" if _NUMBER_Q.search(folded) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +39,7 @@ class Query:
     dense_text: str | None  # what the encoder sees; None = skip dense
     restored: str | None  # accent restoration of an unaccented question
     restore_confidence: float | None
-    numeric: bool = False  # the answer is likely a number or a date
+    expects: str | None = None  # "date" / "number": the kind of answer asked for
 
 
 def is_question(text: str) -> bool:
@@ -46,15 +51,19 @@ def is_question(text: str) -> bool:
     return " ".join(words) not in _GREETINGS
 
 
-def parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool) -> Query:
+def parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool,
+          context: Callable[[list[str]], list[str]] | None = None) -> Query:
+    """`context(folded_terms)`: texts of the passages those terms retrieve, used to
+    restore the marks of an unaccented question from the topic at hand."""
     text = nfc(question).strip()
     accented = has_marks(text)
     if accented:
         terms = analyzer.terms(text)
-        return Query(text, True, terms, text if dense else None, None, None, expects_number(text))
+        return Query(text, True, terms, text if dense else None, None, None, expects(text))
     terms = analyzer.terms(text, folded=True)
     syllables = [s for run in analyzer.syllables(text, folded=True) for s in run]
-    restored = lexicon.restore([normalize(s) for s in syllables])
+    local = [run for t in context(terms) for run in analyzer.syllables(t)] if context else None
+    restored = lexicon.restore([normalize(s) for s in syllables], local)
     use_dense = dense and restored.confidence >= RESTORE_MIN_CONFIDENCE
     return Query(text, False, terms, restored.text if use_dense else None, restored.text, restored.confidence,
-                 expects_number(text))
+                 expects(text))
