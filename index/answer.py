@@ -156,11 +156,13 @@ class Engine:
         def answers_kind(sentence: str) -> bool:
             return _answers_kind(sentence, q.expects, qterms, known)
 
+        captions = _caption_sentences(art.text, art.captions, sents)
         first, last = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, answers_kind,
-                                  range(rng.start - lo, rng.stop - lo))
+                                  range(rng.start - lo, rng.stop - lo), q.expects, captions)
         qs, qe = sents[first][0], sents[last][1]
         if qe - qs > MAX_QUOTE:
-            qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t), answers_kind)
+            qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t), answers_kind,
+                                  KIND_BONUS.get(q.expects or "", 0.0))
         quote = art.text[qs:qe]
         cs, ce = sents[max(first - 1, 0)][0], sents[min(last + 1, len(sents) - 1)][1]
         return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
@@ -186,17 +188,23 @@ def _coverage(qterms: dict[str, float], found: set[str]) -> float:
 SENTENCE_COSINE = 6.0
 PAIR_BONUS = 0.05
 PASSAGE_PRIOR = 0.05
-NUMBER_BONUS = 0.1  # "bao nhiêu / khi nào": a sentence holding the kind of answer asked for
+# Photo captions restate the event in the question's words but rarely hold the fact asked for.
+CAPTION_PENALTY = 0.3
+# A sentence holding the kind of answer asked for: a date for "khi nào / ngày nào"
+# (a quote without one cannot answer), a number near a question word for "bao nhiêu".
+KIND_BONUS = {"date": 0.1, "number": 0.1}
 NEAR = 3  # tokens either side of the number
 
 
 def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float],
                 terms_of: Callable[[str], set[str]], cosines: np.ndarray | None,
-                answers_kind: Callable[[str], bool] | None = None, passage: range = range(0)) -> tuple[int, int]:
+                answers_kind: Callable[[str], bool] | None = None, passage: range = range(0),
+                kind: str | None = None, captions: frozenset[int] = frozenset()) -> tuple[int, int]:
     """Indices (first, last) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
     unless a single sentence is longer) that best match the question."""
     sets = [terms_of(text[a:b]) for a, b in sents]
     new_number = [answers_kind is not None and answers_kind(text[a:b]) for a, b in sents]
+    kind_bonus = KIND_BONUS.get(kind or "", 0.0)
     total = sum(qterms.values()) or 1.0
     best: tuple[float, int, int] | None = None
     for i, (a, _) in enumerate(sents):
@@ -210,13 +218,28 @@ def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float
             if last > i:
                 score += PAIR_BONUS
             if any(new_number[i:last + 1]):
-                score += NUMBER_BONUS
+                score += kind_bonus
             if i in passage:
                 score += PASSAGE_PRIOR
+            if i in captions or last in captions:
+                score -= CAPTION_PENALTY
             if best is None or score > best[0] + 1e-12:
                 best = (score, i, last)
     assert best is not None
     return best[1], best[2]
+
+
+def _caption_sentences(text: str, captions: tuple[str, ...], sents: list[tuple[int, int]]) -> frozenset[int]:
+    """Indices of the sentences that belong to a photo caption paragraph."""
+    if not captions:
+        return frozenset()
+    spans, pos = [], 0
+    wanted = set(captions)
+    for para in text.split("\n\n"):
+        if para in wanted:
+            spans.append((pos, pos + len(para)))
+        pos += len(para) + 2
+    return frozenset(i for i, (a, _) in enumerate(sents) if any(s <= a < e for s, e in spans))
 
 
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b(?:[Nn]ăm|[Tt]háng|[Nn]gày) \d{1,4}\b")
@@ -247,7 +270,8 @@ _CLAUSE = re.compile(r"[,;:]\s+")
 
 
 def _best_window(text: str, start: int, end: int, qterms: dict[str, float],
-                 terms_of: Callable[[str], set[str]], answers_kind: Callable[[str], bool]) -> tuple[int, int]:
+                 terms_of: Callable[[str], set[str]], answers_kind: Callable[[str], bool],
+                 kind_bonus: float) -> tuple[int, int]:
     """A sentence longer than MAX_QUOTE: the best run of whole clauses that fits."""
     cuts = [start] + [m.end() for m in _CLAUSE.finditer(text, start, end)] + [end]
     best = (-1.0, start, min(end, start + MAX_QUOTE))
@@ -265,7 +289,7 @@ def _best_window(text: str, start: int, end: int, qterms: dict[str, float],
         found = terms_of(text[s:e])
         total = sum(qterms.values()) or 1.0
         score = sum(w for t, w in qterms.items() if t in found) / total
-        score += NUMBER_BONUS if answers_kind(text[s:e]) else 0.0
+        score += kind_bonus if answers_kind(text[s:e]) else 0.0
         if score > best[0]:
             best = (score, s, e)
     return best[1], best[2]
