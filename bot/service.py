@@ -124,7 +124,7 @@ class IndexService:
             self.load()
             if self.error:
                 raise store.IndexUnavailable(self.error)
-        except Exception as exc:  # noqa: BLE001 - any failure is reported and the old index keeps serving
+        except Exception as exc:
             log.exception("rebuild failed")
             state.error = f"{type(exc).__name__}: {exc}"
         finally:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from index.settings import IndexSettings
 
-
 TELEGRAM_API = "https://api.telegram.org"
 # Never admins, whatever the settings say: the anonymous group admin bot and
 # Telegram's service account (channel posts forwarded into linked groups).

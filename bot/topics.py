@@ -19,7 +19,7 @@ def key(name: str) -> str:
 
 def topic_id(name: str) -> str:
     """Short stable id for callback data (64-byte limit)."""
-    return hashlib.sha1(key(name).encode()).hexdigest()[:10]
+    return hashlib.sha1(key(name).encode(), usedforsecurity=False).hexdigest()[:10]
 
 
 def find(gen: Generation, query: str) -> str | None:

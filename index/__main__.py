@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from . import store
+from .answer import Engine
 from .settings import IndexSettings, load_dotenv
 from .vectors import ModelError
 
@@ -79,8 +80,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) -> object:
-    from .answer import Engine
+def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) -> Engine:
     from .generation import load
 
     gen = load(index_dir, model=None if no_vectors else model)
@@ -98,7 +98,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     except (store.IndexUnavailable, ModelError) as exc:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return 1
-    ans = engine.answer(args.question, k=args.k)  # type: ignore[attr-defined]
+    ans = engine.answer(args.question, k=args.k)
     if args.json:
         print(json.dumps(ans.to_json(), ensure_ascii=False))
         return 0
@@ -117,7 +117,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return 1
     return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
-                    limit=args.limit, dump=args.dump, gate=args.gate)  # type: ignore[arg-type]
+                    limit=args.limit, dump=args.dump, gate=args.gate)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--json", action="store_true")
 
     b = sub.add_parser("build", help="build a new index generation")
-    b.add_argument("--articles", nargs="+", default=[str(env.articles_dir)], help="files or folders; default: $ARTICLES_DIR")
+    b.add_argument("--articles", nargs="+", default=[str(env.articles_dir)],
+                   help="files or folders; default: $ARTICLES_DIR")
     common(b)
     b.set_defaults(fn=cmd_build)
     i = sub.add_parser("info", help="show the live generation")

@@ -7,6 +7,7 @@ question when the restoration is sure of itself; unsure ones skip it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ def _counts(runs: Iterable[list[str]]) -> Local:
     bi: Counter[str] = Counter()
     for run in runs:
         uni.update(run)
-        bi.update(f"{a} {b}" for a, b in zip(run, run[1:], strict=False))
+        bi.update(f"{a} {b}" for a, b in itertools.pairwise(run))
     return uni, bi
 
 

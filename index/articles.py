@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -80,7 +81,7 @@ class BadArticle(ValueError):
 def article_id(url: str | None, fallback: str) -> str:
     """Stable id: from the URL when there is one, else from the path."""
     key = f"url:{url}" if url else f"path:{fallback}"
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 def decode(data: bytes) -> str:
@@ -124,10 +125,7 @@ def _parse_front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 def _split_topics(value: object) -> tuple[str, ...]:
-    if isinstance(value, list):
-        items = [str(v) for v in value]
-    else:
-        items = str(value or "").strip().strip("[]").split(",")
+    items = [str(v) for v in value] if isinstance(value, list) else str(value or "").strip().strip("[]").split(",")
     return tuple(dict.fromkeys(t.strip().strip("'\"").strip() for t in items if t.strip().strip("'\"")))
 
 
@@ -205,7 +203,7 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
 def _related_titles(lines: list[str]) -> list[str]:
     """Teasers after "Đọc thêm": a title is printed twice in a row, then its summary."""
     nonempty = [ln for ln in lines if ln]
-    titles = [a for a, b in zip(nonempty, nonempty[1:], strict=False) if a == b]
+    titles = [a for a, b in itertools.pairwise(nonempty) if a == b]
     if not titles:
         titles = [ln for ln in nonempty if len(ln) <= 160 and not ln.endswith(".")]
     return list(dict.fromkeys(titles))

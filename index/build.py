@@ -214,7 +214,7 @@ def _write_records(gen: Path, articles: list[Article], chunks: list[Chunk], sent
         for a in articles:
             fh.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
     ptr = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "chunk_article": np.array([c.article for c in chunks], dtype=np.int32),
         "chunk_span": np.array([(c.start, c.end) for c in chunks], dtype=np.int32).reshape(-1, 2),
         # global sentence range [lo, hi) of each chunk

@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,8 +35,8 @@ class Row:
     ms: float
 
 
-def score_one(item: dict[str, object], ans: Answer, ms: float) -> Row:
-    answers = [norm(str(a)) for a in (item.get("answers") or [])]  # type: ignore[attr-defined]
+def score_one(item: dict[str, Any], ans: Answer, ms: float) -> Row:
+    answers = [norm(str(a)) for a in (item.get("answers") or [])]
     url, title = item.get("url"), item.get("title")
     rank = answer_rank = None
     for i, h in enumerate(ans.hits, 1):
@@ -45,7 +46,7 @@ def score_one(item: dict[str, object], ans: Answer, ms: float) -> Row:
         quote = norm(h.quote)
         if answer_rank is None and len(h.quote) <= MAX_QUOTE and any(a and a in quote for a in answers):
             answer_rank = i
-    return Row(tuple(item.get("tags") or ()), bool(answers), rank, answer_rank, ans.answered, ms)  # type: ignore[arg-type]
+    return Row(tuple(item.get("tags") or ()), bool(answers), rank, answer_rank, ans.answered, ms)
 
 
 def summarise(rows: list[Row]) -> dict[str, float | int | None]:
@@ -62,7 +63,8 @@ def summarise(rows: list[Row]) -> dict[str, float | int | None]:
         "article_hit@3": rate(ans, lambda r: r.rank is not None and r.rank <= 3),
         "answer_hit@1": rate(ans, lambda r: r.answer_rank == 1),
         "answer_hit@3": rate(ans, lambda r: r.answer_rank is not None and r.answer_rank <= 3),
-        "mrr@10": round(float(np.mean([1 / r.rank if r.rank and r.rank <= 10 else 0.0 for r in ans])), 4) if ans else None,
+        "mrr@10": round(float(np.mean([1 / r.rank if r.rank and r.rank <= 10 else 0.0 for r in ans])), 4)
+        if ans else None,
         "answered_rate": rate(ans, lambda r: r.answered),
         "refusal_rate": rate(una, lambda r: not r.answered),
         "latency_ms_p50": round(float(np.percentile(ms, 50)), 2),
@@ -71,7 +73,7 @@ def summarise(rows: list[Row]) -> dict[str, float | int | None]:
     }
 
 
-def report(rows: list[Row]) -> dict[str, object]:
+def report(rows: list[Row]) -> dict[str, Any]:
     by_tag: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         for t in r.tags:
@@ -79,12 +81,12 @@ def report(rows: list[Row]) -> dict[str, object]:
     return {"overall": summarise(rows), "by_tag": {t: summarise(v) for t, v in sorted(by_tag.items())}}
 
 
-def read_qa(path: Path) -> list[dict[str, object]]:
+def read_qa(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def evaluate(engine: Engine, items: list[dict[str, object]], dump: Path | None = None) -> list[Row]:
+def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = None) -> list[Row]:
     rows = []
     out = dump.open("w", encoding="utf-8") if dump else None
     try:
@@ -106,19 +108,19 @@ def evaluate(engine: Engine, items: list[dict[str, object]], dump: Path | None =
     return rows
 
 
-def plot(result: dict[str, object], path: str) -> None:
+def plot(result: dict[str, Any], path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+    groups = {"overall": result["overall"], **result["by_tag"]}
     keys = ("article_hit@1", "answer_hit@1", "answered_rate", "refusal_rate")
     names = list(groups)
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names)), 4))
     width = 0.8 / len(keys)
     for i, k in enumerate(keys):
-        vals = [groups[n].get(k) or 0.0 for n in names]  # type: ignore[union-attr]
+        vals = [groups[n].get(k) or 0.0 for n in names]
         bars = ax.bar(np.arange(len(names)) + i * width, vals, width, label=k)
         ax.bar_label(bars, fmt="%.2f", fontsize=6)
     ax.set_xticks(np.arange(len(names)) + width * (len(keys) - 1) / 2, names)
@@ -154,26 +156,26 @@ def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, m
     return 0
 
 
-def _print_table(result: dict[str, object]) -> None:
-    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+def _print_table(result: dict[str, Any]) -> None:
+    groups = {"overall": result["overall"], **result["by_tag"]}
     head = ["group", *METRICS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, m in groups.items():
-        cells = [name] + ["–" if m[k] is None else str(m[k]) for k in METRICS]  # type: ignore[index]
+        cells = [name] + ["–" if m[k] is None else str(m[k]) for k in METRICS]
         lines.append("| " + " | ".join(cells) + " |")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def gate_failures(result: dict[str, object], gate: dict[str, object]) -> list[str]:
+def gate_failures(result: dict[str, Any], gate: dict[str, Any]) -> list[str]:
     """Every threshold of the gate file that `result` misses, as readable lines."""
-    groups = {"overall": result["overall"], **result["by_tag"]}  # type: ignore[dict-item]
+    groups = {"overall": result["overall"], **result["by_tag"]}
     failures = []
-    for group, mins in dict(gate.get("min", {})).items():  # type: ignore[call-overload]
+    for group, mins in dict(gate.get("min", {})).items():
         for metric, floor in mins.items():
             got = groups.get(group, {}).get(metric)
             if got is None or got < floor:
                 failures.append(f"{group} {metric} = {got} < {floor}")
-    for rule in gate.get("max_gap", []):  # type: ignore[attr-defined]
+    for rule in gate.get("max_gap", []):
         a = groups.get(rule["tag"], {}).get(rule["metric"])
         b = groups.get(rule["reference"], {}).get(rule["metric"])
         if a is None or b is None or b - a > rule["gap"]:

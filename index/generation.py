@@ -99,7 +99,8 @@ def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Gene
         chunk_article=_npy(gen / "chunk_article.npy"), chunk_span=_npy(gen / "chunk_span.npy"),
         chunk_sentences=_npy(gen / "chunk_sentences.npy"), sentence_span=_npy(gen / "sentence_span.npy"),
         article_sentence_ptr=_npy(gen / "article_sentence_ptr.npy"),
-        exact=exact, folded=folded, article_exact=article_exact, article_folded=article_folded, analyzer=Analyzer(abbreviations),
+        exact=exact, folded=folded, article_exact=article_exact, article_folded=article_folded,
+        analyzer=Analyzer(abbreviations),
         lexicon=Lexicon(lex["unigrams"], lex["bigrams"]), embeddings=embeddings,
         sentence_embeddings=sentence_embeddings, faiss_index=faiss_index)
     if g.n_chunks != manifest.get("chunks") or len(articles) != manifest.get("articles"):

@@ -87,7 +87,9 @@ class Retriever:
             pools.append(_top(bm, POOL))
         qvec = None
         if use_dense:
-            assert q.dense_text is not None and gen.faiss_index is not None and gen.embeddings is not None
+            assert q.dense_text is not None
+            assert gen.faiss_index is not None
+            assert gen.embeddings is not None
             qvec = self.query_vector(q.dense_text)
             _, ids = gen.faiss_index.search(qvec[None, :], min(POOL, gen.n_chunks))
             pools.append(ids[0][ids[0] >= 0])
@@ -96,7 +98,9 @@ class Retriever:
             return Results([], qvec)
         arts = gen.chunk_article[cand]
         cb = bm[cand].astype(np.float64)
-        cd = (np.asarray(gen.embeddings[cand]) @ qvec).astype(np.float64) if qvec is not None else np.zeros(len(cand))
+        cd = np.zeros(len(cand))
+        if qvec is not None and gen.embeddings is not None:
+            cd = (np.asarray(gen.embeddings[cand]) @ qvec).astype(np.float64)
         if use_bm25 and use_dense:
             fused = w.passage_bm25 * _minmax(cb) + (1 - w.passage_bm25) * _minmax(cd)
             total = 1.0

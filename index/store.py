@@ -172,7 +172,8 @@ def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> d
         raise IndexUnavailable(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
-        raise IndexUnavailable(f"{path}: index format {found!r}, this program reads {FORMAT_VERSION}; rebuild the index")
+        raise IndexUnavailable(f"{path}: index format {found!r}, this program reads {FORMAT_VERSION}; "
+                               "rebuild the index")
     if model and manifest.get("model") and manifest["model"] != model:
         raise IndexUnavailable(f"{path}: built with model {manifest['model']!r}, but EMBEDDING_MODEL is {model!r}; "
                           "rebuild the index or set EMBEDDING_MODEL to match")

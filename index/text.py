@@ -8,6 +8,7 @@ placement, no tone marks, abbreviations) meet on the same tokens.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -164,7 +165,7 @@ class Analyzer:
         out: list[str] = []
         for run in self.syllables(text, folded):
             out.extend(run)
-            out.extend(f"{a} {b}" for a, b in zip(run, run[1:], strict=False))
+            out.extend(f"{a} {b}" for a, b in itertools.pairwise(run))
         return out
 
 

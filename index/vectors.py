@@ -37,7 +37,7 @@ class Embedder:
         self.batch_size = batch_size
         try:
             self.model = SentenceTransformer(name, device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any loader failure means the same to the user
+        except Exception as exc:
             raise ModelError(
                 f"cannot load embedding model {name!r} (EMBEDDING_MODEL / --model): {exc}. "
                 "Give a local sentence-transformers folder, or build BM25 only with --no-vectors."
@@ -76,6 +76,7 @@ def content_hash(model: str, text: str) -> bytes:
 
 def build_faiss(embeddings: np.ndarray) -> faiss.Index:
     dim = embeddings.shape[1]
+    index: faiss.Index
     if len(embeddings) > HNSW_ABOVE:
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = 80

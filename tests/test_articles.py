@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from index.articles import MAX_BYTES, article_id, decode, parse_page, read_articles
 from tests.conftest import ARTICLES
 
@@ -92,9 +94,5 @@ def test_symlink_out_of_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_bad_published_date_is_a_reason() -> None:
-    try:
+    with pytest.raises(ValueError, match="ISO date"):
         parse_page("---\npublished: hôm qua\n---\nTiêu đề\n\nThân bài.", "x")
-    except ValueError as exc:
-        assert "ISO date" in str(exc)
-    else:
-        raise AssertionError("expected a BadArticle")

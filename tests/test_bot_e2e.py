@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import shutil
@@ -20,7 +21,7 @@ from index.build import build
 from index.settings import IndexSettings
 from tests import telegram_html
 from tests.conftest import SAMPLE
-from tests.fake_telegram import BOT_ID, BOT_USERNAME, Fault, FakeTelegram
+from tests.fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram, Fault
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
 ADMIN = 1001
@@ -40,12 +41,12 @@ class Bot:
     def plain(html_text: str) -> str:
         return re.sub(r"</?b>", "", html_text)
 
-    async def ask(self, text: str, uid: int = READER, n: int = 1, timeout: float = 30, **kw: object) -> list[str]:
+    async def ask(self, text: str, uid: int = READER, n: int = 1, wait: float = 30, **kw: object) -> list[str]:
         before = len(self.replies(kw.get("chat_id", uid)))  # type: ignore[arg-type]
         self.fake.push({"message": self.fake.message(text, uid=uid, **kw)})
         ok = await asyncio.to_thread(self.fake.wait_for,
                                      lambda: len(self.replies(kw.get("chat_id", uid))) >= before + n,  # type: ignore[arg-type]
-                                     timeout)
+                                     wait)
         assert ok, f"no reply to {text!r}"
         return self.replies(kw.get("chat_id", uid))[before:]  # type: ignore[arg-type]
 
@@ -165,7 +166,7 @@ async def test_reindex_by_admin_swaps_the_generation(bot: Bot) -> None:
     assert await asyncio.to_thread(bot.fake.wait_for, lambda: any(
         "Xong" in c.params["text"] for c in bot.fake.sent("editMessageText")), 60)
     edits = bot.fake.sent("editMessageText")
-    assert all(b.at - a.at >= 1.9 for a, b in zip(edits, edits[1:], strict=False))
+    assert all(b.at - a.at >= 1.9 for a, b in itertools.pairwise(edits))
     assert bot.svc.engine is not old and bot.svc.engine is not None
     [reply] = await bot.ask("Cầu Rào Tre dài bao nhiêu mét?")
     assert "86 mét" in bot.plain(reply) and "https://example.org/moi" in reply
@@ -190,7 +191,7 @@ async def test_reindex_refused_for_others(bot: Bot) -> None:
 
 async def test_429_is_retried_after_retry_after_and_delivered_once(bot: Bot) -> None:
     bot.fake.faults.append(Fault("sendMessage", 429, times=1, retry_after=1))
-    [reply] = await bot.ask("Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?", timeout=20)
+    [reply] = await bot.ask("Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?", wait=20)
     assert "3,5 tỷ đồng" in reply
     failed = [c for c in bot.fake.calls if c.method == "!sendMessage"]
     ok = bot.fake.sent("sendMessage", READER)
@@ -205,7 +206,7 @@ async def test_server_errors_and_timeouts_are_survived(bot: Bot) -> None:
                                    lambda: any(c.method == "!sendMessage" for c in bot.fake.calls))
     bot.fake.faults.append(Fault("getUpdates", 502, times=2))
     bot.fake.faults.append(Fault("getUpdates", 200, times=1, delay=2.5))  # longer than the read timeout
-    [reply] = await bot.ask("Ca trù Cổ Đạm có bao nhiêu thành viên?", timeout=40)
+    [reply] = await bot.ask("Ca trù Cổ Đạm có bao nhiêu thành viên?", wait=40)
     assert "25 thành viên" in reply
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 from index.articles import read_articles
 from index.chunks import WINDOW, chunk_article, passage_text
 from tests.conftest import ARTICLES, SAMPLE
@@ -23,7 +25,7 @@ def test_offsets_reproduce_the_text_exactly() -> None:
         # every sentence of the article is in some chunk, and neighbours overlap
         text_no_space = "".join(art.text[a:b] for a, b in sorted(covered)).replace(" ", "").replace("\n", "")
         assert text_no_space == art.text.replace(" ", "").replace("\n", "")
-        for x, y in zip(chunks, chunks[1:], strict=False):
+        for x, y in itertools.pairwise(chunks):
             assert y.start <= x.end
 
 

@@ -70,6 +70,6 @@ def test_refusal_and_topic_page() -> None:
     assert "Chuyển &lt;đổi&gt; số" in r
 
 
-@pytest.mark.parametrize("iso,out", [("2025-05-17", "17/05/2025"), (None, "")])
+@pytest.mark.parametrize(("iso", "out"), [("2025-05-17", "17/05/2025"), (None, "")])
 def test_dates(iso: str | None, out: str) -> None:
     assert render.fmt_date(iso) == out

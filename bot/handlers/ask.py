@@ -7,6 +7,8 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType
@@ -123,10 +125,7 @@ async def on_feedback(update: Update, context: Context) -> None:
     await query.answer("Cảm ơn bạn đã góp ý! 🙏")
 
 
-def _append(path: object, record: dict[str, object]) -> None:
-    from pathlib import Path
-
-    p = Path(str(path))
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with p.open("a", encoding="utf-8") as fh:
+def _append(path: Path, record: Mapping[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -34,7 +34,7 @@ class AskedStore:
         self._size = size
 
     def put(self, question: str, hit_ids: tuple[str, ...] = ()) -> str:
-        qid = hashlib.sha1(question.encode()).hexdigest()[:12]
+        qid = hashlib.sha1(question.encode(), usedforsecurity=False).hexdigest()[:12]
         self._items[qid] = Asked(question, hit_ids)
         self._items.move_to_end(qid)
         while len(self._items) > self._size:
