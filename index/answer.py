@@ -9,18 +9,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .generation import Generation
 from .lexical import Lexical
 from .query import Query, is_question, parse
-from .search import Candidate, Retriever, Weights
+from .search import Candidate, Retriever, Weights, minmax
 from .text import TOKEN_RE, fold, nfc, normalize, raw_tokens
 from .vectors import Embedder
 
 MAX_QUOTE = 400
+RERANK_DEPTH = 5  # articles whose best quote re-orders the top (+0.45 ans@1 on dev)
+RERANK_WEIGHT = 0.2
 RESTORE_CONTEXT = 20  # passages whose words guide accent restoration
 
 
@@ -104,14 +106,21 @@ class Engine:
             return Answer(question, False, 0.0, is_question=False)
         gen = self.gen
         q = parse(question, gen.analyzer, gen.lexicon, self.dense, self._folded_context)
-        res = self.retriever.search(q, offset + k)
-        cands = res.candidates
-        if not cands:
+        depth = max(offset + k, RERANK_DEPTH)
+        res = self.retriever.search(q, depth)
+        if not res.candidates:
             return Answer(question, False, 0.0, debug={"restored": q.restored})
         field_ = gen.exact if q.accented else gen.folded
         qterms = _weighted_terms(q, field_)
-        hits = [self._hit(c, q, qterms, res.query_vector) for c in cands[offset:]]
-        best = cands[0]
+        quoted = [self._hit(c, q, qterms, res.query_vector) for c in res.candidates]
+        # The best quote of each article is a last, finer relevance signal for the top few.
+        top = quoted[:RERANK_DEPTH]
+        final = np.array([h.score for h, _ in top]) + RERANK_WEIGHT * minmax(np.array([s for _, s in top]))
+        order = list(np.argsort(-final, kind="stable")) + list(range(len(top), len(quoted)))
+        ranked = [(replace(quoted[i][0], score=float(final[i]) / (1 + RERANK_WEIGHT)) if i < len(top)
+                   else quoted[i][0], res.candidates[i]) for i in order]
+        hits = [h for h, _ in ranked[offset:offset + k]]
+        best = ranked[0][1]
         art = gen.articles[best.article]
         bigrams = {t: w for t, w in qterms.items() if " " in t} or qterms
         p_cov = _coverage(bigrams, self._terms(q, f"{art.title}. {self._passage(best)}"))
@@ -140,7 +149,8 @@ class Engine:
         start, end = (int(x) for x in self.gen.chunk_span[c.chunk])
         return self.gen.articles[c.article].text[start:end]
 
-    def _hit(self, c: Candidate, q: Query, qterms: dict[str, float], qvec: np.ndarray | None) -> Hit:
+    def _hit(self, c: Candidate, q: Query, qterms: dict[str, float],
+             qvec: np.ndarray | None) -> tuple[Hit, float]:
         """The quote is chosen among all sentences of the hit's article, with a prior for
         those of its best passage; the context is the quote with a sentence either side."""
         gen = self.gen
@@ -157,8 +167,9 @@ class Engine:
             return _answers_kind(sentence, q.expects, qterms, known)
 
         captions = _caption_sentences(art.text, art.captions, sents)
-        first, last = _best_quote(art.text, sents, qterms, lambda t: self._terms(q, t), cosines, answers_kind,
-                                  range(rng.start - lo, rng.stop - lo), q.expects, captions)
+        first, last, quote_score = _best_quote(
+            art.text, sents, qterms, lambda t: self._terms(q, t), cosines, answers_kind,
+            range(rng.start - lo, rng.stop - lo), q.expects, captions)
         qs, qe = sents[first][0], sents[last][1]
         if qe - qs > MAX_QUOTE:
             qs, qe = _best_window(art.text, qs, qe, qterms, lambda t: self._terms(q, t), answers_kind,
@@ -168,7 +179,7 @@ class Engine:
         return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
                    topics=art.topics, quote=quote, quote_span=(qs, qe), context=art.text[cs:ce],
                    context_span=(cs, ce), score=c.score,
-                   highlights=_highlights(quote, qterms, folded=not q.accented))
+                   highlights=_highlights(quote, qterms, folded=not q.accented)), quote_score
 
 
 def _weighted_terms(q: Query, field_: Lexical) -> dict[str, float]:
@@ -199,8 +210,8 @@ NEAR = 3  # tokens either side of the number
 def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float],
                 terms_of: Callable[[str], set[str]], cosines: np.ndarray | None,
                 answers_kind: Callable[[str], bool] | None = None, passage: range = range(0),
-                kind: str | None = None, captions: frozenset[int] = frozenset()) -> tuple[int, int]:
-    """Indices (first, last) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
+                kind: str | None = None, captions: frozenset[int] = frozenset()) -> tuple[int, int, float]:
+    """(first, last, score) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
     unless a single sentence is longer) that best match the question."""
     sets = [terms_of(text[a:b]) for a, b in sents]
     new_number = [answers_kind is not None and answers_kind(text[a:b]) for a, b in sents]
@@ -226,7 +237,7 @@ def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float
             if best is None or score > best[0] + 1e-12:
                 best = (score, i, last)
     assert best is not None
-    return best[1], best[2]
+    return best[1], best[2], best[0]
 
 
 def _caption_sentences(text: str, captions: tuple[str, ...], sents: list[tuple[int, int]]) -> frozenset[int]:

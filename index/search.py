@@ -102,19 +102,19 @@ class Retriever:
         if qvec is not None and gen.embeddings is not None:
             cd = (np.asarray(gen.embeddings[cand]) @ qvec).astype(np.float64)
         if use_bm25 and use_dense:
-            fused = w.passage_bm25 * _minmax(cb) + (1 - w.passage_bm25) * _minmax(cd)
+            fused = w.passage_bm25 * minmax(cb) + (1 - w.passage_bm25) * minmax(cd)
             total = 1.0
             if w.article_bm25 and q.terms:
                 article_field = gen.article_exact if q.accented else gen.article_folded
-                fused += w.article_bm25 * _minmax(article_field.scores(q.terms)[arts].astype(np.float64))
+                fused += w.article_bm25 * minmax(article_field.scores(q.terms)[arts].astype(np.float64))
                 total += w.article_bm25
             if w.sentence_cosine and gen.sentence_embeddings is not None:
                 assert qvec is not None
-                fused += w.sentence_cosine * _minmax(self._best_sentence(arts, qvec))
+                fused += w.sentence_cosine * minmax(self._best_sentence(arts, qvec))
                 total += w.sentence_cosine
             fused /= total
         else:
-            fused = _minmax(cd if use_dense else cb)
+            fused = minmax(cd if use_dense else cb)
         order = np.argsort(-fused, kind="stable")
         seen: set[int] = set()
         out: list[Candidate] = []
@@ -151,7 +151,7 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return top[scores[top] != 0]
 
 
-def _minmax(x: np.ndarray) -> np.ndarray:
+def minmax(x: np.ndarray) -> np.ndarray:
     if len(x) == 0:
         return x
     lo, hi = float(x.min()), float(x.max())
