@@ -120,6 +120,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     limit=args.limit, dump=args.dump, gate=args.gate)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    results = run(Path(args.source), args.sizes, Path(args.out), args.model if args.real_queries else None,
+                  args.queries)
+    print((Path(args.out) / "results.md").read_text(encoding="utf-8"))
+    return 0 if results["sizes"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     load_dotenv()
     env = IndexSettings.from_env()
@@ -155,6 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--dump", help="write per-question results as JSONL here")
     e.add_argument("--gate", help="thresholds file (quality-gate.json): exit 3 when any is missed")
     e.set_defaults(fn=cmd_eval)
+    bn = sub.add_parser("bench", help="build and serve synthetic corpora of N passages, timed")
+    bn.add_argument("--source", required=True, help="real articles whose vocabulary and lengths to imitate")
+    bn.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    bn.add_argument("--out", default="bench-out")
+    bn.add_argument("--model", default=env.embedding_model, help="model for query embeddings and throughput")
+    bn.add_argument("--real-queries", action="store_true", help="embed queries and measure throughput with --model")
+    bn.add_argument("--queries", type=int, default=500)
+    bn.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     return int(args.fn(args))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from index.bench import profile, run, synth
+from index.text import TOKEN_RE
+from tests.conftest import SAMPLE
+
+
+def test_synthetic_corpus_imitates_its_source(tmp_path: Path) -> None:
+    prof = profile(SAMPLE)
+    assert prof["vocab"] and prof["sentence_lengths"] and prof["article_lengths"]
+    n = synth(prof, 300, tmp_path / "c.jsonl", seed=3)
+    lines = (tmp_path / "c.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == n
+    rec = json.loads(lines[0])
+    assert set(rec) == {"url", "title", "text", "published", "topics"}
+    words = {w.lower() for w in TOKEN_RE.findall(rec["text"])}
+    assert words <= {w.lower() for w in prof["vocab"]}
+    again = synth(prof, 300, tmp_path / "d.jsonl", seed=3)
+    assert again == n and (tmp_path / "d.jsonl").read_text(encoding="utf-8") == "\n".join(lines) + "\n"
+
+
+def test_small_benchmark_run_has_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    r = run(SAMPLE, [2000], out, None, queries=20)
+    s = r["sizes"]["2000"]
+    for key in ("articles", "chunks", "build_seconds", "chunks_per_s", "bytes_on_disk", "peak_rss_mb_build",
+                "cold_load_s", "rss_mb_loaded", "peak_rss_mb_serving", "seconds"):
+        assert key in s
+    assert s["chunks"] >= 2000 * 0.8
+    assert set(s["latency_ms"]) == {"bm25", "dense", "fusion", "quote", "answer"}
+    for part in s["latency_ms"].values():
+        assert set(part) == {"p50", "p95", "p99"} and part["p50"] <= part["p99"]
+    assert s["answer_8_askers"]["qps"] > 0 and s["answer_1_askers"]["qps"] > 0
+    assert {"parse", "tokenise", "bm25", "embed", "faiss"} <= set(s["seconds"])
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["sizes"]["2000"]["chunks"] == s["chunks"]
+    assert "| 2,000 |" in (out / "results.md").read_text(encoding="utf-8")
+    assert (out / "latency.png").stat().st_size > 1000
