@@ -223,3 +223,18 @@ def test_bot_id_constant_is_not_an_admin() -> None:
     assert BOT_ID not in parse_admin_ids(f"{ADMIN}")
     assert parse_admin_ids("") == frozenset() and parse_admin_ids("@boss,12") == frozenset()
     assert parse_admin_ids("12, 777000") == frozenset({12})
+
+
+async def test_failed_rebuild_reports_and_keeps_serving(bot: Bot) -> None:
+    before = bot.svc.engine
+    for f in bot.articles.iterdir():
+        f.write_bytes(b"\x00\x01binary")  # every article becomes unreadable: the build must fail
+    [progress] = await bot.ask("/reindex", uid=ADMIN)
+    assert "Đang xây lại" in progress
+    [again] = await bot.ask("/reindex", uid=ADMIN)  # a second /reindex while one runs, or its end
+    assert "Đang xây lại" in again or "thất bại" in again
+    assert await asyncio.to_thread(bot.fake.wait_for, lambda: any(
+        "thất bại" in c.params["text"] for c in bot.fake.sent("editMessageText")), 60)
+    assert bot.svc.engine is before
+    [reply] = await bot.ask("Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?")
+    assert "3,5 tỷ đồng" in reply
