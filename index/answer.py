@@ -84,7 +84,7 @@ class Calibration:
 
 
 DENSE_CALIBRATION = Calibration(bias=-29.24, passage_bigrams=3.81, article_bigrams=1.84, cosine=31.65,
-                                threshold=0.196)
+                                threshold=0.175)
 LEXICAL_CALIBRATION = Calibration(bias=-2.08, passage_bigrams=3.16, article_bigrams=4.04, cosine=0.0,
                                   threshold=0.226)
 
