@@ -92,11 +92,17 @@ def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) ->
     return Engine(gen, embedder)
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def _engine(args: argparse.Namespace) -> Engine | None:
     try:
-        engine = load_engine(Path(args.index_dir), args.model, args.no_vectors)
+        return load_engine(Path(args.index_dir), args.model, args.no_vectors)
     except (store.IndexUnavailable, ModelError) as exc:
         print(f"index unavailable: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if engine is None:
         return 1
     ans = engine.answer(args.question, k=args.k)
     if args.json:
@@ -111,10 +117,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import run_eval
 
-    try:
-        engine = load_engine(Path(args.index_dir), args.model, args.no_vectors)
-    except (store.IndexUnavailable, ModelError) as exc:
-        print(f"index unavailable: {exc}", file=sys.stderr)
+    engine = _engine(args)
+    if engine is None:
         return 1
     return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
                     limit=args.limit, dump=args.dump, gate=args.gate)
