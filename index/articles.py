@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -224,8 +224,8 @@ def parse_json_record(obj: object, source: str) -> Article:
     return art
 
 
-def _walk(path: Path, root: Path) -> Iterator[Path]:
-    """Files under `path`, sorted; symlinks that lead outside `root` are not followed."""
+def _walk(path: Path) -> Iterator[Path]:
+    """Files under `path`, sorted (symlinked folders are not entered)."""
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames.sort()
         for name in sorted(filenames):
@@ -259,7 +259,7 @@ def read_articles(paths: Iterable[str | Path], max_bytes: int = MAX_BYTES) -> Re
     for given in paths:
         root = Path(given)
         if root.is_dir():
-            files = [p for p in _walk(root, root) if p.suffix.lower() in SUFFIXES]
+            files = [p for p in _walk(root) if p.suffix.lower() in SUFFIXES]
             for p in files:
                 if not _inside(p, root):
                     result.skipped.append(Skipped(str(p), "symlink outside the articles folder"))
@@ -274,8 +274,7 @@ def read_articles(paths: Iterable[str | Path], max_bytes: int = MAX_BYTES) -> Re
     return result
 
 
-def _read_file(path: Path, max_bytes: int, add: object, result: ReadResult) -> None:
-    assert callable(add)
+def _read_file(path: Path, max_bytes: int, add: Callable[[Article], None], result: ReadResult) -> None:
     src = str(path)
     if path.suffix.lower() not in SUFFIXES:
         result.skipped.append(Skipped(src, f"unsupported file type {path.suffix or '(none)'}"))
@@ -300,8 +299,7 @@ def _read_file(path: Path, max_bytes: int, add: object, result: ReadResult) -> N
         result.skipped.append(Skipped(src, str(exc)))
 
 
-def _read_jsonl(path: Path, max_bytes: int, add: object, result: ReadResult) -> None:
-    assert callable(add)
+def _read_jsonl(path: Path, max_bytes: int, add: Callable[[Article], None], result: ReadResult) -> None:
     with path.open("rb") as fh:
         for n, raw in enumerate(fh, 1):
             src = f"{path}:{n}"

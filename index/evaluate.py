@@ -7,6 +7,7 @@ import re
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,7 @@ def summarise(rows: list[Row]) -> dict[str, float | int | None]:
     ans = [r for r in rows if r.answerable]
     una = [r for r in rows if not r.answerable]
 
-    def rate(sel: list[Row], ok: object) -> float | None:
-        assert callable(ok)
+    def rate(sel: list[Row], ok: Callable[[Row], bool]) -> float | None:
         return round(sum(1 for r in sel if ok(r)) / len(sel), 4) if sel else None
 
     ms = np.array([r.ms for r in rows]) if rows else np.zeros(1)

@@ -23,7 +23,6 @@ from .query import Query
 from .vectors import Embedder
 
 POOL = 100  # candidates taken from each retriever
-MODES = ("hybrid", "bm25", "dense")
 
 
 @dataclass(frozen=True, slots=True)
