@@ -70,6 +70,10 @@ class IndexService:
 
     def load(self) -> None:
         """Load the live generation; on failure keep what was serving and remember why."""
+        if self.engine is None:
+            removed = store.clean_if_idle(self.settings.index_dir)
+            if removed:
+                log.warning("removed leftovers of an interrupted build: %s", ", ".join(removed))
         try:
             gen = load(self.settings.index_dir, model=None)
             if gen.model and self.embedder is None:

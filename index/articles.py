@@ -147,7 +147,7 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
     meta = {**front, **(meta or {})}
     lines = [ln.strip() for ln in lines]
 
-    title = str(meta.get("title") or "").strip()
+    title = nfc(str(meta.get("title") or "")).strip()
     start = 0
     if not title:
         for i, ln in enumerate(lines):
@@ -161,7 +161,7 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
 
     paragraphs: list[str] = []
     captions: list[str] = []
-    topics = list(_split_topics(meta.get("topics")))
+    topics = [nfc(t) for t in _split_topics(meta.get("topics"))]
     related: list[str] = []
     lede = ""
     i = start
@@ -193,7 +193,7 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
         paragraphs.append(ln)
     if not paragraphs:
         raise BadArticle("empty: no text after the title")
-    url = str(meta.get("url") or "").strip() or None
+    url = nfc(str(meta.get("url") or "")).strip() or None
     return Article(id=article_id(url, source), url=url, title=title,
                    published=_published(meta.get("published")),
                    topics=tuple(dict.fromkeys(topics)), lede=lede, captions=tuple(captions),

@@ -121,6 +121,17 @@ def clean_leftovers(index_dir: Path) -> list[str]:
     return removed
 
 
+def clean_if_idle(index_dir: Path) -> list[str]:
+    """At start-up: remove a killed build's leftovers, unless a build is running now."""
+    if not index_dir.is_dir():
+        return []
+    try:
+        with build_lock(index_dir):
+            return clean_leftovers(index_dir)
+    except BuildLocked:
+        return []
+
+
 def write_manifest(gen: Path, info: dict[str, object]) -> dict[str, object]:
     files = {str(p.relative_to(gen)): sha256_file(p)
              for p in sorted(gen.rglob("*")) if p.is_file() and p.name != MANIFEST}

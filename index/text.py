@@ -33,9 +33,13 @@ TOKEN_RE = re.compile(r"\w+(?:[.,/\-&]\w+)*%?")
 _BIGRAM_GAP = re.compile(r"\s*")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def nfc(text: str) -> str:
-    """NFC with zero-width characters removed (they hide inside scraped text)."""
-    return unicodedata.normalize("NFC", text.translate(_ZERO_WIDTH))
+    """NFC with zero-width characters removed (they hide inside scraped text) and lone
+    surrogates (from JSON "\\ud800" escapes) replaced, so the text can always be written."""
+    return unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text.translate(_ZERO_WIDTH)))
 
 
 def _old_style(match: re.Match[str]) -> str:

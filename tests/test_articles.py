@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from index.articles import MAX_BYTES, article_id, decode, parse_page, read_articles
+from index.articles import MAX_BYTES, BadArticle, article_id, decode, parse_page, read_articles
 from tests.conftest import ARTICLES
 
 
@@ -96,3 +98,26 @@ def test_symlink_out_of_folder_is_refused(tmp_path: Path) -> None:
 def test_bad_published_date_is_a_reason() -> None:
     with pytest.raises(ValueError, match="ISO date"):
         parse_page("---\npublished: hôm qua\n---\nTiêu đề\n\nThân bài.", "x")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=3000))
+def test_parser_never_fails_on_arbitrary_text(text: str) -> None:
+    """Surrogates, NFD, zero-width, bidi, combining runs, markup: a clear refusal or an article."""
+    try:
+        art = parse_page(text, "fuzz")
+    except BadArticle:
+        return
+    assert art.title and art.text
+    assert "\u200b" not in art.text
+    (art.title + art.text).encode("utf-8")  # always writable
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_decoder_never_fails_on_arbitrary_bytes(data: bytes) -> None:
+    try:
+        text = decode(data)
+    except (BadArticle, UnicodeDecodeError):
+        return
+    assert isinstance(text, str)

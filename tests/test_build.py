@@ -162,3 +162,25 @@ def test_cli_build_info_json(tmp_path: Path) -> None:
     assert info["articles"] == 6 and info["chunks"] == summary["chunks"]
     assert info["generation"] == summary["generation"] and info["model"] is None
     assert info["topics"]["Chuyển đổi số"] == 3
+
+
+def test_lone_surrogates_in_jsonl_do_not_break_the_build(tmp_path: Path) -> None:
+    f = tmp_path / "a.jsonl"
+    f.write_text('{"url": "https://x.vn/s", "title": "Ti\\ud800êu đề", "text": "Câu một \\udfff có lỗi. Câu hai."}\n',
+                 encoding="utf-8")
+    s = build([f, SAMPLE], tmp_path / "idx", None)
+    assert s.articles == 7
+    art = next(a for a in load(tmp_path / "idx").articles if a.url == "https://x.vn/s")
+    assert "\ufffd" in art.title and "\ud800" not in art.text
+
+
+def test_leftovers_are_cleaned_at_start_unless_a_build_runs(tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    build([SAMPLE], idx, None)
+    junk = idx / "generations" / "20990101T000000-dead00.partial"
+    junk.mkdir()
+    with store.build_lock(idx):
+        assert store.clean_if_idle(idx) == []  # a build holds the lock: leave its work alone
+    assert junk.exists()
+    assert store.clean_if_idle(idx) == [junk.name]
+    assert not junk.exists() and load(idx)
