@@ -120,14 +120,14 @@ def plot(result: dict[str, Any], path: str) -> None:
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names)), 4))
     width = 0.8 / len(keys)
     for i, k in enumerate(keys):
-        vals = [groups[n].get(k) or 0.0 for n in names]
+        vals = [np.nan if groups[n].get(k) is None else groups[n][k] for n in names]  # n/a: no bar
         bars = ax.bar(np.arange(len(names)) + i * width, vals, width, label=k)
-        ax.bar_label(bars, fmt="%.2f", fontsize=6)
+        ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in vals], fontsize=6)
     ax.set_xticks(np.arange(len(names)) + width * (len(keys) - 1) / 2, names)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate")
     ax.set_title("Hỏi Báo answer quality by tag")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(keys))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
