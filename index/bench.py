@@ -270,8 +270,14 @@ def plot(r: dict[str, Any], path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[0] == "_build" or argv[0] == "_serve":
-        pass
+    """Child steps of `run`, each in its own process; the last stdout line is its JSON."""
+    if argv[0] == "_build":
+        result = child_build(Path(argv[1]), Path(argv[2]))
+    elif argv[0] == "_serve":
+        result = child_serve(Path(argv[1]), Path(argv[2]), argv[3] or None, int(argv[4]))
+    else:
+        raise SystemExit(f"unknown bench step {argv[0]!r}")
+    sys.stdout.write(json.dumps(result) + "\n")
     return 0
 
 
