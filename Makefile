@@ -3,8 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-ARTICLES_DIR ?= data/sample
-INDEX_DIR ?= var/index
 
 .PHONY: install run test lint eval clean
 
@@ -19,12 +17,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Build the index from ARTICLES_DIR when there is none, then start the bot
-# (Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console).
+# (Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console). INDEX_DIR,
+# ARTICLES_DIR and EMBEDDING_MODEL come from the environment or .env.
 run: $(STAMP)
-	@$(PY) -m index info --index-dir $(INDEX_DIR) >/dev/null 2>&1 || \
-	  $(PY) -m index build --articles $(ARTICLES_DIR) --index-dir $(INDEX_DIR) || \
+	@$(PY) -m index info >/dev/null 2>&1 || $(PY) -m index build || \
 	  { echo "Embedding model unavailable: building BM25 only (set EMBEDDING_MODEL to a local model folder for vectors)."; \
-	    $(PY) -m index build --articles $(ARTICLES_DIR) --index-dir $(INDEX_DIR) --no-vectors; }
+	    $(PY) -m index build --no-vectors; }
 	$(PY) -m bot
 
 test: $(STAMP)
