@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.examples import examples
 from bot.handlers.ask import answer_question
 from bot.handlers.common import Context, asked, is_admin_command, service
 from bot.service import IndexService, RebuildState
@@ -33,10 +34,10 @@ async def on_start(update: Update, context: Context) -> None:
     engine = service(context).engine
     buttons = []
     if engine is not None:
-        newest = sorted(engine.gen.articles, key=lambda a: a.published or "", reverse=True)[:3]
-        for art in newest:
-            qid = asked(context).put(art.title)
-            buttons.append([InlineKeyboardButton(art.title[:60], callback_data=f"ask:{qid}")])
+        for question in examples(engine.gen.articles):
+            qid = asked(context).put(question)
+            label = question if len(question) <= 60 else question[:58].rsplit(" ", 1)[0] + "…"
+            buttons.append([InlineKeyboardButton(label, callback_data=f"ask:{qid}")])
     await update.message.reply_text(
         "Xin chào! 👋 Mình là <b>Hỏi Báo</b>. Hãy hỏi mình về tin tức, mình sẽ trích đúng câu trong bài báo "
         "trả lời bạn.\n\nThử một câu hỏi:", reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
