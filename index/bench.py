@@ -100,7 +100,12 @@ def synth(prof: dict[str, Any], n_chunks: int, out: Path, seed: int = 0) -> int:
     return n_articles
 
 
-def _rss_mb() -> float:
+def _rss_mb(field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident size of this process in MB. Not
+    ru_maxrss: Linux carries it across exec, so a child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -131,7 +136,7 @@ def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int
     t = time.perf_counter()
     gen = load(index_dir)
     cold = time.perf_counter() - t
-    rss_loaded = _rss_mb()
+    rss_loaded = _rss_mb("VmRSS")
     embedder: Any = Embedder(model) if model else RandomEmbedder(seed=1)
     engine = Engine(gen, embedder)
     engine.retriever.embedder = embedder
