@@ -105,9 +105,15 @@ class Engine:
         if not is_question(question):
             return Answer(question, False, 0.0, is_question=False)
         gen = self.gen
-        q = parse(question, gen.analyzer, gen.lexicon, self.dense, self._folded_context)
+        folded_scores: list[np.ndarray] = []  # restoration's folded BM25, reused by the search
+
+        def context(terms: list[str]) -> list[str]:
+            folded_scores.append(gen.folded.scores(terms))
+            return self._top_passages(folded_scores[-1])
+
+        q = parse(question, gen.analyzer, gen.lexicon, self.dense, context)
         depth = max(offset + k, RERANK_DEPTH)
-        res = self.retriever.search(q, depth)
+        res = self.retriever.search(q, depth, folded_scores[-1] if folded_scores else None)
         if not res.candidates:
             return Answer(question, False, 0.0, debug={"restored": q.restored})
         field_ = gen.exact if q.accented else gen.folded
@@ -136,9 +142,8 @@ class Engine:
     def _terms(self, q: Query, text: str) -> set[str]:
         return set(self.gen.analyzer.terms(text, folded=not q.accented))
 
-    def _folded_context(self, terms: list[str]) -> list[str]:
+    def _top_passages(self, scores: np.ndarray) -> list[str]:
         """Text of the passages folded BM25 ranks first for an unaccented question."""
-        scores = self.gen.folded.scores(terms)
         k = min(RESTORE_CONTEXT, len(scores))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         spans = self.gen.chunk_span[top[scores[top] > 0]]

@@ -75,12 +75,16 @@ class Retriever:
                 self._qcache.popitem(last=False)
         return vec
 
-    def search(self, q: Query, n_articles: int) -> Results:
+    def search(self, q: Query, n_articles: int, lexical_scores: np.ndarray | None = None) -> Results:
+        """`lexical_scores`: the routed field's BM25 scores when the caller already has them."""
         gen, w = self.gen, self.weights
         use_dense = w.mode != "bm25" and self.embedder is not None and q.dense_text is not None
         use_bm25 = w.mode != "dense" or not use_dense
         field_ = gen.exact if q.accented else gen.folded
-        bm = field_.scores(q.terms) if q.terms else np.zeros(gen.n_chunks, dtype=np.float32)
+        if lexical_scores is not None:
+            bm = lexical_scores
+        else:
+            bm = field_.scores(q.terms) if q.terms else np.zeros(gen.n_chunks, dtype=np.float32)
         pools = []
         if use_bm25:
             pools.append(_top(bm, POOL))

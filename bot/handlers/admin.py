@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -17,6 +20,7 @@ from bot.handlers.common import Context, asked, is_admin_command, service
 from bot.service import IndexService, RebuildState
 
 log = logging.getLogger(__name__)
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram's edit limits)
 
 HELP = (
@@ -66,10 +70,21 @@ async def _refuse(update: Update, command: str) -> None:
         await update.effective_message.reply_text("Xin lỗi, lệnh này chỉ dành cho quản trị viên.")
 
 
+def admin_only(command: str) -> Callable[[Handler], Handler]:
+    """Run the handler only for an admin's fresh command; refuse (and log) everyone else."""
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def guarded(update: Update, context: Context) -> None:
+            if not is_admin_command(update, context):
+                await _refuse(update, command)
+                return
+            await handler(update, context)
+        return guarded
+    return wrap
+
+
+@admin_only("stats")
 async def on_stats(update: Update, context: Context) -> None:
-    if not is_admin_command(update, context):
-        await _refuse(update, "stats")
-        return
     assert update.message is not None
     svc = service(context)
     lines = ["📊 <b>Thống kê</b>"]
@@ -101,10 +116,8 @@ def progress_text(state: RebuildState) -> str:
             f"Thế hệ mới: <code>{html.escape(s.generation)}</code> đang phục vụ.")
 
 
+@admin_only("reindex")
 async def on_reindex(update: Update, context: Context) -> None:
-    if not is_admin_command(update, context):
-        await _refuse(update, "reindex")
-        return
     assert update.message is not None
     svc = service(context)
     if not svc.start_rebuild():
