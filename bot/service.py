@@ -17,9 +17,9 @@ from pathlib import Path
 from index import store
 from index.answer import Answer, Engine
 from index.build import BuildSummary, build
-from index.generation import load
+from index.generation import Generation, load
 from index.settings import IndexSettings
-from index.vectors import Embedder, ModelError
+from index.vectors import Encoder, ModelError, load_embedder
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class IndexService:
     def __init__(self, settings: IndexSettings) -> None:
         self.settings = settings
         self.engine: Engine | None = None
-        self.embedder: Embedder | None = None
+        self.embedder: Encoder | None = None
         self.error: str | None = None
         self.stats = Stats()
         self.rebuild = RebuildState()
@@ -70,30 +70,53 @@ class IndexService:
 
     def load(self) -> None:
         """Load the live generation; on failure keep what was serving and remember why."""
-        if self.engine is None:
+        starting = self.engine is None
+        if starting:
             removed = store.clean_if_idle(self.settings.index_dir)
             if removed:
                 log.warning("removed leftovers of an interrupted build: %s", ", ".join(removed))
         try:
             gen = load(self.settings.index_dir, model=None)
-            if gen.model and self.embedder is None:
-                try:
-                    self.embedder = Embedder(self.settings.embedding_model or gen.model)
-                except ModelError as exc:
-                    log.error("%s — answering with BM25 only", exc)
-            if self.embedder is not None and gen.model and self.embedder.name != gen.model:
-                log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
-                            gen.model, self.embedder.name)
-                engine = Engine(gen, None)
-            else:
-                engine = Engine(gen, self.embedder)
         except store.IndexUnavailable as exc:
             self.error = str(exc)
             log.error("index unavailable: %s", exc)
-            return
-        self.engine = engine
-        self.error = None
+            fallback = self._last_good() if starting else None
+            if fallback is None:
+                return
+            gen = fallback
+        else:
+            self.error = None
+        if gen.model and self.embedder is None:
+            try:
+                self.embedder = load_embedder(self.settings.embedding_model or gen.model)
+            except ModelError as exc:
+                log.error("%s — answering with BM25 only", exc)
+        if self.embedder is not None and gen.model and self.embedder.name != gen.model:
+            log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
+                        gen.model, self.embedder.name)
+            self.engine = Engine(gen, None)
+        else:
+            self.engine = Engine(gen, self.embedder)
         log.info("serving generation %s (%d articles, %d chunks)", gen.name, len(gen.articles), gen.n_chunks)
+
+    def _last_good(self) -> Generation | None:
+        """At start-up with a damaged live generation: the newest older one that verifies.
+        (While running, the generation already in memory keeps serving instead.)"""
+        try:
+            live = store.current_name(self.settings.index_dir)
+        except store.IndexUnavailable:
+            live = None
+        for name in store.generation_names(self.settings.index_dir):
+            if name == live:
+                continue
+            try:
+                gen = load(self.settings.index_dir, model=None, name=name)
+            except store.IndexUnavailable as exc:
+                log.warning("older generation %s not usable either: %s", name, exc)
+                continue
+            log.error("serving the older generation %s until a rebuild succeeds", name)
+            return gen
+        return None
 
     def answer(self, question: str, k: int = 3, offset: int = 0) -> Answer | None:
         engine = self.engine  # one generation for the whole question

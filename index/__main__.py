@@ -26,6 +26,8 @@ def _progress_bar() -> object:
             return
         bar = bars.get(phase)
         if bar is None:
+            for old in bars.values():  # one bar at a time: phases run one after another
+                old.close()
             bar = bars[phase] = tqdm(total=total, desc=phase, file=sys.stderr, leave=False)
         bar.n = done
         bar.refresh()
@@ -86,9 +88,9 @@ def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) ->
     gen = load(index_dir, model=None if no_vectors else model)
     embedder = None
     if gen.model and not no_vectors:
-        from .vectors import Embedder
+        from .vectors import load_embedder
 
-        embedder = Embedder(model or gen.model)
+        embedder = load_embedder(model or gen.model)
     return Engine(gen, embedder)
 
 
@@ -128,9 +130,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
     results = run(Path(args.source), args.sizes, Path(args.out), args.model if args.real_queries else None,
-                  args.queries)
+                  args.queries, compare=args.compare_model, add_to=args.add_to)
     print((Path(args.out) / "results.md").read_text(encoding="utf-8"))
     return 0 if results["sizes"] else 1
+
+
+def cmd_export_onnx(args: argparse.Namespace) -> int:
+    from .onnx_embed import export
+
+    out = export(args.model, Path(args.out), quantize=not args.fp32)
+    print(f"wrote {out}: use it as EMBEDDING_MODEL (then rebuild the index: its vectors differ slightly)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +185,15 @@ def main(argv: list[str] | None = None) -> int:
     bn.add_argument("--model", default=env.embedding_model, help="model for query embeddings and throughput")
     bn.add_argument("--real-queries", action="store_true", help="embed queries and measure throughput with --model")
     bn.add_argument("--queries", type=int, default=500)
+    bn.add_argument("--compare-model", nargs="*", default=[], help="more models whose embedding throughput to measure")
+    bn.add_argument("--add-to", type=int, default=10_000,
+                    help="time adding 100 articles to an index of this many (0: skip)")
     bn.set_defaults(fn=cmd_bench)
+    ex = sub.add_parser("export-onnx", help="write an int8 ONNX copy of a sentence-transformers model")
+    ex.add_argument("--model", default=env.embedding_model, help="sentence-transformers model folder")
+    ex.add_argument("--out", required=True, help="folder to write (becomes an EMBEDDING_MODEL)")
+    ex.add_argument("--fp32", action="store_true", help="skip int8 quantisation")
+    ex.set_defaults(fn=cmd_export_onnx)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     return int(args.fn(args))

@@ -18,7 +18,7 @@ from .lexical import Lexical
 from .query import Query, is_question, parse
 from .search import Candidate, Retriever, Weights, minmax
 from .text import TOKEN_RE, fold, nfc, normalize, raw_tokens
-from .vectors import Embedder
+from .vectors import Encoder
 
 MAX_QUOTE = 400
 RERANK_DEPTH = 5  # articles whose best quote re-orders the top (+0.45 ans@1 on dev)
@@ -90,7 +90,7 @@ LEXICAL_CALIBRATION = Calibration(bias=-2.08, passage_bigrams=3.16, article_bigr
 
 
 class Engine:
-    def __init__(self, gen: Generation, embedder: Embedder | None = None,
+    def __init__(self, gen: Generation, embedder: Encoder | None = None,
                  weights: Weights | None = None, calibration: Calibration | None = None) -> None:
         self.gen = gen
         self.retriever = Retriever(gen, embedder, weights or Weights())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -68,8 +69,9 @@ def profile(source: Path) -> dict[str, Any]:
     return {"vocab": [w for w, _ in vocab.most_common()], "sentence_lengths": sent_lens, "article_lengths": art_lens}
 
 
-def synth(prof: dict[str, Any], n_chunks: int, out: Path, seed: int = 0) -> int:
-    """Write a JSONL corpus of about `n_chunks` passages; returns the article count."""
+def synth(prof: dict[str, Any], n_chunks: int, out: Path, seed: int = 0, n_articles_max: int | None = None) -> int:
+    """Write a JSONL corpus of about `n_chunks` passages (or exactly `n_articles_max`
+    articles); returns the article count."""
     rng = np.random.default_rng(seed)
     vocab = prof["vocab"]
     p = 1.0 / np.arange(1, len(vocab) + 1) ** ZIPF_S
@@ -79,7 +81,7 @@ def synth(prof: dict[str, Any], n_chunks: int, out: Path, seed: int = 0) -> int:
     chunks = n_articles = 0
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as fh:
-        while chunks < n_chunks:
+        while (chunks < n_chunks) if n_articles_max is None else (n_articles < n_articles_max):
             n_sent = max(2, int(rng.choice(art_lens)))
             lens = np.maximum(4, rng.choice(sent_lens, n_sent))
             words = rng.choice(len(vocab), size=int(lens.sum()) + 10, p=p)
@@ -127,54 +129,80 @@ def child_build(corpus: Path, index_dir: Path) -> dict[str, Any]:
             "bytes_on_disk": size, "peak_rss_mb_build": round(_rss_mb(), 1)}
 
 
+def _questions(corpus: Path, n: int) -> list[str]:
+    """Questions cut from random articles of the corpus: 5–9 consecutive words."""
+    rng = np.random.default_rng(7)
+    with corpus.open(encoding="utf-8") as fh:
+        lines = fh.readlines()
+    out = []
+    for i in rng.choice(len(lines), n):
+        toks = TOKEN_RE.findall(json.loads(lines[int(i)])["text"])
+        start = int(rng.integers(0, max(1, len(toks) - 8)))
+        out.append(" ".join(toks[start:start + int(rng.integers(5, 10))]) + "?")
+    return out
+
+
+def _timed(fn: Callable[[Any], object], items: Sequence[Any]) -> list[float]:
+    ms = []
+    for item in items:
+        t = time.perf_counter()
+        fn(item)
+        ms.append((time.perf_counter() - t) * 1000)
+    return ms
+
+
 def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int) -> dict[str, Any]:
+    """Load like the bot does, then time each step in its own loop over the same
+    questions (interleaving them made each pay for the others' idle threads)."""
     from .answer import Engine
     from .generation import load
     from .query import parse
-    from .vectors import Embedder
+    from .vectors import load_embedder, nearest
 
     t = time.perf_counter()
     gen = load(index_dir)
-    cold = time.perf_counter() - t
+    load_index = time.perf_counter() - t
     rss_loaded = _rss_mb("VmRSS")
-    embedder: Any = Embedder(model) if model else RandomEmbedder(seed=1)
+    t = time.perf_counter()
+    embedder: Any = load_embedder(model) if model else RandomEmbedder(seed=1)
+    load_model = time.perf_counter() - t
     engine = Engine(gen, embedder)
     engine.retriever.embedder = embedder
-    rng = np.random.default_rng(7)
-    questions = []
-    with corpus.open(encoding="utf-8") as fh:
-        lines = fh.readlines()
-    for i in rng.choice(len(lines), n_queries):
-        text = json.loads(lines[int(i)])["text"]
-        toks = TOKEN_RE.findall(text)
-        start = int(rng.integers(0, max(1, len(toks) - 8)))
-        questions.append(" ".join(toks[start:start + int(rng.integers(5, 10))]) + "?")
-    parts: dict[str, list[float]] = {k: [] for k in ("bm25", "dense", "fusion", "quote", "answer")}
-    cache = engine.retriever._qcache
-    for qtext in questions:
-        cache.clear()  # every step below pays for its own query embedding
-        t = time.perf_counter()
-        engine.answer(qtext)
-        parts["answer"].append((time.perf_counter() - t) * 1000)
-        cache.clear()
-        q = parse(qtext, gen.analyzer, gen.lexicon, True)
-        t0 = time.perf_counter()
-        gen.exact.scores(q.terms)
-        t1 = time.perf_counter()
-        vec = embedder.query(qtext)
-        assert gen.faiss_index is not None
-        gen.faiss_index.search(vec[None, :], 100)
-        t2 = time.perf_counter()
-        cache.clear()
-        t2 = time.perf_counter()
-        res = engine.retriever.search(q, 5)
-        t3 = time.perf_counter()
-        if res.candidates:
-            engine._hit(res.candidates[0], q, {t: gen.exact.idf(t) for t in q.terms}, res.query_vector)
-        t4 = time.perf_counter()
-        for k, a, b in (("bm25", t0, t1), ("dense", t1, t2), ("fusion", t2, t3), ("quote", t3, t4)):
-            parts[k].append((b - a) * 1000)
-    out: dict[str, Any] = {"cold_load_s": round(cold, 2), "rss_mb_loaded": round(rss_loaded, 1),
+    retriever = engine.retriever
+    questions = _questions(corpus, n_queries)
+    engine.answer(questions[0])  # first call pays one-off allocations, as any warm server has
+    parsed = [parse(q, gen.analyzer, gen.lexicon, True) for q in questions]
+    vectors = [embedder.query(q) for q in questions]
+    emb_matrix = gen.embeddings
+    assert emb_matrix is not None
+
+    def bm25(q: Any) -> None:
+        (gen.exact if q.accented else gen.folded).scores(q.terms)
+        (gen.article_exact if q.accented else gen.article_folded).scores(q.terms)
+
+    def fused(q: Any) -> Any:
+        return retriever.search(q, 5)
+
+    for q, vec in zip(questions, vectors, strict=True):
+        retriever._qcache[q] = vec  # fusion alone: the query vector is cached
+    results = [fused(q) for q in parsed]
+    hits = [(r.candidates[0], q, r.query_vector) for r, q in zip(results, parsed, strict=True) if r.candidates]
+    parts = {
+        "bm25": _timed(bm25, parsed),
+        "query_embedding": _timed(embedder.query, questions),
+        "vector_search": _timed(lambda v: nearest(emb_matrix, gen.faiss_index, v, 100), vectors),
+        "fusion": _timed(fused, parsed),
+        "quote": _timed(lambda h: engine._hit(h[0], h[1], {t: gen.exact.idf(t) for t in h[1].terms}, h[2]), hits),
+    }
+    retriever._qcache.clear()
+
+    def answer(q: str) -> None:
+        retriever._qcache.clear()  # each answer pays for its query embedding
+        engine.answer(q)
+
+    parts["answer"] = _timed(answer, questions)
+    out: dict[str, Any] = {"load_index_s": round(load_index, 2), "load_model_s": round(load_model, 2),
+                           "cold_start_s": round(load_index + load_model, 2), "rss_mb_loaded": round(rss_loaded, 1),
                            "latency_ms": {k: _pcts(v) for k, v in parts.items()}}
     for workers in (1, 8):
         def one(qtext: str) -> float:
@@ -182,28 +210,53 @@ def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int
             engine.answer(qtext)
             return (time.perf_counter() - t) * 1000
 
-        cache.clear()
+        retriever._qcache.clear()
         t = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             ms = list(pool.map(one, questions))
         out[f"answer_{workers}_askers"] = {**_pcts(ms), "qps": round(len(ms) / (time.perf_counter() - t), 1)}
     out["peak_rss_mb_serving"] = round(_rss_mb(), 1)
     out["query_embedding"] = model or "random (no model given)"
+    out["ann"] = "hnsw" if gen.faiss_index is not None else "exact"
     return out
 
 
 def embed_throughput(model: str, source: Path, n: int = 256) -> dict[str, Any]:
     from .chunks import chunk_article, passage_text
-    from .vectors import Embedder
+    from .vectors import load_embedder
 
     arts = read_articles([source]).articles
     passages = [passage_text(a, c) for i, a in enumerate(arts) for c in chunk_article(a, i)][:n]
-    emb = Embedder(model)
+    emb = load_embedder(model)
     emb.passages(passages[:8])
     t = time.perf_counter()
     emb.passages(passages)
     secs = time.perf_counter() - t
     return {"model": model, "passages": len(passages), "passages_per_s": round(len(passages) / secs, 1)}
+
+
+def child_incremental_base(corpus: Path, index_dir: Path, model: str) -> dict[str, Any]:
+    """The 10k-article index an admin adds to. Its vectors are random stand-ins stored
+    under the real model's name, so the timed rebuild reuses them as it would real ones."""
+    from .build import build
+    from .vectors import load_embedder
+
+    dim = load_embedder(model).dim if model else 384
+    s = build([corpus], index_dir, model or RandomEmbedder.name, embedder=RandomEmbedder(dim))  # type: ignore[arg-type]
+    return {"articles": s.articles, "chunks": s.chunks}
+
+
+def child_incremental_add(paths: list[Path], index_dir: Path, model: str) -> dict[str, Any]:
+    """Rebuild with the new articles, end to end: model load, parse, BM25, embedding of the
+    new passages and sentences only, write, publish."""
+    from .build import build
+
+    t = time.perf_counter()
+    embedder = None if model else RandomEmbedder()
+    s = build(paths, index_dir, model or RandomEmbedder.name, embedder=embedder)  # type: ignore[arg-type]
+    return {"seconds_total": round(time.perf_counter() - t, 2), "articles": s.articles, "chunks": s.chunks,
+            "passages_embedded": s.embedded, "sentences_embedded": s.sentences_embedded, "phases": s.seconds,
+            "peak_rss_mb": round(_rss_mb(), 1)}
 
 
 def _child(args: list[str]) -> dict[str, Any]:
@@ -217,47 +270,75 @@ def _child(args: list[str]) -> dict[str, Any]:
     return result
 
 
-def run(source: Path, sizes: list[int], out_dir: Path, model: str | None, queries: int) -> dict[str, Any]:
+def run(source: Path, sizes: list[int], out_dir: Path, model: str | None, queries: int,
+        compare: Sequence[str] = (), add_to: int = 0) -> dict[str, Any]:
+    """`model`: embeds the queries (None: random vectors); `compare`: more models whose
+    embedding throughput to measure; `add_to`: articles in the index that 100 are added to."""
     out_dir.mkdir(parents=True, exist_ok=True)
     prof = profile(source)
     results: dict[str, Any] = {"source": str(source), "passage_vectors": "random unit vectors (stand-in)",
-                               "cpu_count": os.cpu_count(), "sizes": {}}
-    if model:
-        results["embedding"] = embed_throughput(model, source)
+                               "cpu_count": os.cpu_count(), "queries": queries, "sizes": {}}
+    results["embedding"] = [embed_throughput(m, source) for m in [model, *compare] if m]
     for n in sizes:
         corpus = out_dir / f"corpus-{n}.jsonl"
         t = time.perf_counter()
         n_art = synth(prof, n, corpus, seed=n)
         gen_s = round(time.perf_counter() - t, 2)
         idx = out_dir / f"index-{n}"
+        shutil.rmtree(idx, ignore_errors=True)
         built = _child(["_build", str(corpus), str(idx)])
         served = _child(["_serve", str(idx), str(corpus), model or "", str(queries)])
         results["sizes"][str(n)] = {"articles": n_art, "generate_s": gen_s, **built, **served}
         (out_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if add_to:
+        base, extra = out_dir / f"articles-{add_to}.jsonl", out_dir / "articles-new-100.jsonl"
+        synth(prof, 0, base, seed=1, n_articles_max=add_to)
+        synth(prof, 0, extra, seed=2, n_articles_max=100)
+        idx = out_dir / f"index-add-{add_to}"
+        shutil.rmtree(idx, ignore_errors=True)
+        info = _child(["_add_base", str(base), str(idx), model or ""])
+        added = _child(["_add", str(idx), model or "", str(base), str(extra)])
+        results["add_100"] = {"base_articles": info["articles"], "base_chunks": info["chunks"],
+                              "model": model or "random (no model given)", **added}
+    (out_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     (out_dir / "results.md").write_text(markdown(results), encoding="utf-8")
     plot(results, out_dir / "latency.png")
     return results
 
 
+STEPS = ("bm25", "query_embedding", "vector_search", "fusion", "quote", "answer")
+
+
 def markdown(r: dict[str, Any]) -> str:
-    rows = ["| passages | articles | build s | chunks/s | disk MB | build RSS MB | cold load s | serve RSS MB "
-            "| bm25 p95 | dense p95 | fusion p95 | quote p95 | answer p50/p95/p99 | 8 askers p95 (qps) |",
-            "|" + "---|" * 14]
+    rows = ["| passages | articles | build s | passages/s | disk MB | build peak RSS MB | load index s | load model s "
+            "| cold start s | serving peak RSS MB | answer() 1 asker p50/p95/p99 ms (qps) | 8 askers p95 ms (qps) |",
+            "|" + "---|" * 12]
+    for n, s in r["sizes"].items():
+        a, c8 = s["latency_ms"]["answer"], s["answer_8_askers"]
+        rows.append(f"| {int(n):,} | {s['articles']:,} | {s['build_seconds']} | {s['chunks_per_s']} | "
+                    f"{s['bytes_on_disk'] / 1e6:,.0f} | {s['peak_rss_mb_build']:,.0f} | {s['load_index_s']} | "
+                    f"{s['load_model_s']} | {s['cold_start_s']} | {s['peak_rss_mb_serving']:,.0f} | "
+                    f"{a['p50']} / {a['p95']} / {a['p99']} ({s['answer_1_askers']['qps']}) | "
+                    f"{c8['p95']} ({c8['qps']}) |")
+    rows += ["", f"Per step, p50 / p95 / p99 ms over {r.get('queries', '?')} questions, each step in its own loop:", "",
+             "| passages | ann | " + " | ".join(STEPS) + " |", "|" + "---|" * (len(STEPS) + 2)]
     for n, s in r["sizes"].items():
         lat = s["latency_ms"]
-        a, c8 = lat["answer"], s["answer_8_askers"]
-        rows.append(f"| {int(n):,} | {s['articles']:,} | {s['build_seconds']} | {s['chunks_per_s']} | "
-                    f"{s['bytes_on_disk'] / 1e6:.0f} | {s['peak_rss_mb_build']:.0f} | {s['cold_load_s']} | "
-                    f"{s['peak_rss_mb_serving']:.0f} | {lat['bm25']['p95']} | {lat['dense']['p95']} | "
-                    f"{lat['fusion']['p95']} | {lat['quote']['p95']} | {a['p50']}/{a['p95']}/{a['p99']} | "
-                    f"{c8['p95']} ({c8['qps']}) |")
-    phases = ["", "Build phases (s): " + "; ".join(
-        f"{int(n):,}: " + ", ".join(f"{k} {v}" for k, v in s["seconds"].items()) for n, s in r["sizes"].items())]
-    emb = r.get("embedding")
-    if emb:
-        phases.append(f"Embedding throughput, {emb['model']}: {emb['passages_per_s']} passages/s on {emb['passages']}")
-    phases.append(f"Passage vectors: {r['passage_vectors']}.")
-    return "\n".join(rows + phases) + "\n"
+        rows.append(f"| {int(n):,} | {s.get('ann', '?')} | "
+                    + " | ".join(f"{lat[k]['p50']} / {lat[k]['p95']} / {lat[k]['p99']}" for k in STEPS) + " |")
+    rows += ["", "Build phases (s):", ""]
+    rows += [f"- {int(n):,}: " + ", ".join(f"{k} {v}" for k, v in s["seconds"].items()) for n, s in r["sizes"].items()]
+    for emb in r.get("embedding", []):
+        rows.append(f"\nEmbedding throughput, {emb['model']}: {emb['passages_per_s']} passages/s "
+                    f"({emb['passages']} dev passages).")
+    add = r.get("add_100")
+    if add:
+        rows.append(f"\nAdding 100 articles to a {add['base_articles']:,}-article index ({add['base_chunks']:,} "
+                    f"passages), model {add['model']}: {add['seconds_total']} s end to end; embedded "
+                    f"{add['passages_embedded']} passages + {add['sentences_embedded']} sentences; phases "
+                    + ", ".join(f"{k} {v}" for k, v in add["phases"].items()) + ".")
+    rows.append(f"\nPassage vectors: {r['passage_vectors']}.")
+    return "\n".join(rows) + "\n"
 
 
 def plot(r: dict[str, Any], path: Path) -> None:
@@ -268,7 +349,7 @@ def plot(r: dict[str, Any], path: Path) -> None:
 
     sizes = [int(n) for n in r["sizes"]]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key in ("bm25", "dense", "fusion", "quote", "answer"):
+    for key in STEPS:
         ax.plot(sizes, [s["latency_ms"][key]["p95"] for s in r["sizes"].values()], marker="o", label=f"{key} p95")
     ax.set_xscale("log")
     ax.set_xlabel("passages")
@@ -286,6 +367,10 @@ def main(argv: list[str]) -> int:
         result = child_build(Path(argv[1]), Path(argv[2]))
     elif argv[0] == "_serve":
         result = child_serve(Path(argv[1]), Path(argv[2]), argv[3] or None, int(argv[4]))
+    elif argv[0] == "_add_base":
+        result = child_incremental_base(Path(argv[1]), Path(argv[2]), argv[3])
+    elif argv[0] == "_add":
+        result = child_incremental_add([Path(a) for a in argv[3:]], Path(argv[1]), argv[2])
     else:
         raise SystemExit(f"unknown bench step {argv[0]!r}")
     sys.stdout.write(json.dumps(result) + "\n")

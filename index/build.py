@@ -6,7 +6,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +18,10 @@ from .articles import Article, read_articles
 from .chunks import Chunk, article_sentences, chunk_article, passage_text
 from .lexical import Lexical
 from .text import Analyzer, mine_abbreviations
-from .vectors import Embedder, build_faiss, content_hash, write_faiss
+from .vectors import Encoder, build_faiss, content_hash, load_embedder, needs_ann, write_faiss
 
 log = logging.getLogger(__name__)
+LEXICON_SYLLABLES = 20_000_000
 
 # progress(phase, done, total): called often; the caller throttles its output.
 Progress = Callable[[str, int, int], None]
@@ -69,14 +70,15 @@ def _previous_embeddings(index_dir: Path, model: str) -> dict[bytes, np.ndarray]
         gen = store.current_path(index_dir)
         if gen is None:
             return cache
-        if store.read_manifest(gen, verify=False).get("model") != model:
+        # Any format version will do: only the vectors and their hashes are read.
+        if json.loads((gen / store.MANIFEST).read_text(encoding="utf-8")).get("model") != model:
             return cache
         for vec_name, hash_name in (("embeddings", "chunk_hash"), ("sentence_embeddings", "sentence_hash")):
             hashes = np.load(gen / f"{hash_name}.npy", allow_pickle=False)
             vecs = np.load(gen / f"{vec_name}.npy", allow_pickle=False, mmap_mode="r")
             if len(hashes) == len(vecs):
                 cache.update((bytes(h), vecs[i]) for i, h in enumerate(hashes))
-    except (store.IndexUnavailable, OSError, ValueError) as exc:
+    except (store.IndexUnavailable, OSError, ValueError, AttributeError) as exc:
         log.warning("embedding cache not usable, re-embedding: %s", exc)
     return cache
 
@@ -84,13 +86,13 @@ def _previous_embeddings(index_dir: Path, model: str) -> dict[bytes, np.ndarray]
 class _LazyEmbedder:
     """Loads the model only when something needs embedding (a rebuild often needs nothing)."""
 
-    def __init__(self, model: str, embedder: Embedder | None) -> None:
+    def __init__(self, model: str, embedder: Encoder | None) -> None:
         self.model = model
         self._embedder = embedder
 
-    def get(self) -> Embedder:
+    def get(self) -> Encoder:
         if self._embedder is None:
-            self._embedder = Embedder(self.model)
+            self._embedder = load_embedder(self.model)
         return self._embedder
 
 
@@ -119,7 +121,7 @@ def _embed(lazy: _LazyEmbedder, model: str, texts: list[str], cache: dict[bytes,
 
 
 def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | None,
-          progress: Progress = _noop, embedder: Embedder | None = None) -> BuildSummary:
+          progress: Progress = _noop, embedder: Encoder | None = None) -> BuildSummary:
     """Read, chunk, index and publish a new generation. `model=None` builds BM25 only.
 
     Raises before publishing on any failure, so the live generation keeps serving.
@@ -150,29 +152,35 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
         for art in articles:
             abbreviations.update(mine_abbreviations(art.text))
         analyzer = Analyzer(abbreviations)
-        exact, folded, runs = [], [], []
-        for n, text in enumerate(passages):
-            exact.append(analyzer.terms(text))
-            folded.append(analyzer.terms(text, folded=True))
-            if n % 2000 == 0:
-                progress("tokenise", n, len(passages))
-        for art in articles:
-            runs.extend(analyzer.syllables(art.title + "\n" + art.text))
-        progress("tokenise", len(passages), len(passages))
-        timer.lap("tokenise")
+        timer.lap("chunk")
+        # Term lists are streamed into each BM25 field, never held: at 1M passages
+        # they would take tens of GB. `clock` splits the time into tokenise vs BM25.
+        clock = [0.0]
+
+        def analysed(texts: Sequence[str], folded: bool, field: str) -> Iterator[list[str]]:
+            for n, text in enumerate(texts):
+                t = time.perf_counter()
+                terms = analyzer.terms(text, folded=folded)
+                clock[0] += time.perf_counter() - t
+                if n % 5000 == 0:
+                    progress(f"BM25 {field}", n, len(texts))
+                yield terms
 
         name = store.new_generation_name()
         gen = store.generations_dir(index_dir) / (name + store.PARTIAL)
         gen.mkdir(parents=True)
-        Lexical.build(exact).save(gen / "bm25_exact")
-        Lexical.build(folded).save(gen / "bm25_folded")
+        t_lex = time.perf_counter()
+        Lexical.build(analysed(passages, False, "exact")).save(gen / "bm25_exact")
+        Lexical.build(analysed(passages, True, "folded")).save(gen / "bm25_folded")
         # Whole articles as a second granularity: fused with passage scores it
         # lifted art@1 by 1.3 points on the dev split.
         whole = [art.title + "\n" + art.text for art in articles]
-        Lexical.build([analyzer.terms(t) for t in whole]).save(gen / "bm25_article_exact")
-        Lexical.build([analyzer.terms(t, folded=True) for t in whole]).save(gen / "bm25_article_folded")
-        progress("bm25", 1, 1)
-        timer.lap("bm25")
+        Lexical.build(analysed(whole, False, "articles")).save(gen / "bm25_article_exact")
+        Lexical.build(analysed(whole, True, "articles folded")).save(gen / "bm25_article_folded")
+        lexicon = Lexicon.from_runs(_lexicon_runs(analyzer, articles, clock))
+        summary.seconds["tokenise"] = round(clock[0], 3)
+        summary.seconds["bm25"] = round(time.perf_counter() - t_lex - clock[0], 3)
+        timer.t = time.perf_counter()
 
         dim = None
         if model is not None:
@@ -184,15 +192,18 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
             summary.embedded, summary.reused = p_new, len(passages) - p_new
             summary.sentences_embedded, summary.sentences_reused = s_new, len(sentence_texts) - s_new
             dim = p_vecs.shape[1]
+            # Sentence vectors are only ever gathered a few hundred at a time, to score
+            # candidates: half precision halves their disk and memory.
             for name, arr in (("embeddings", p_vecs), ("chunk_hash", p_hashes),
-                              ("sentence_embeddings", s_vecs), ("sentence_hash", s_hashes)):
+                              ("sentence_embeddings", s_vecs.astype(np.float16)), ("sentence_hash", s_hashes)):
                 np.save(gen / f"{name}.npy", arr, allow_pickle=False)
             timer.lap("embed")
-            write_faiss(build_faiss(p_vecs), gen / "vectors.faiss")
+            if needs_ann(len(p_vecs)):
+                write_faiss(build_faiss(p_vecs), gen / "vectors.faiss")
             progress("faiss", 1, 1)
             timer.lap("faiss")
 
-        _write_records(gen, articles, chunks, sentences, abbreviations, Lexicon.from_runs(runs))
+        _write_records(gen, articles, chunks, sentences, abbreviations, lexicon)
         topics = Counter(t for a in articles for t in a.topics)
         store.write_manifest(gen, {
             "package_version": __version__, "model": model, "dim": dim,
@@ -206,6 +217,21 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
         timer.lap("publish")
         progress("done", 1, 1)
     return summary
+
+
+def _lexicon_runs(analyzer: Analyzer, articles: list[Article], clock: list[float]) -> Iterator[list[str]]:
+    """Syllable runs for accent restoration, up to LEXICON_SYLLABLES of them: the counts
+    have long settled by then, and a million-passage archive's bigram table would not
+    fit in memory."""
+    budget = LEXICON_SYLLABLES
+    for art in articles:
+        t = time.perf_counter()
+        runs = analyzer.syllables(art.title + "\n" + art.text)
+        clock[0] += time.perf_counter() - t
+        yield from runs
+        budget -= sum(map(len, runs))
+        if budget <= 0:
+            return
 
 
 def _write_records(gen: Path, articles: list[Article], chunks: list[Chunk], sentences: list[list[tuple[int, int]]],

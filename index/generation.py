@@ -14,6 +14,7 @@ from .accents import Lexicon
 from .articles import Article
 from .lexical import Lexical
 from .text import Analyzer
+from .vectors import needs_ann, read_faiss
 
 
 @dataclass(slots=True)
@@ -35,7 +36,7 @@ class Generation:
     lexicon: Lexicon
     embeddings: np.ndarray | None
     sentence_embeddings: np.ndarray | None
-    faiss_index: faiss.Index | None
+    faiss_index: faiss.Index | None  # HNSW, above vectors.HNSW_ABOVE passages only
 
     @property
     def model(self) -> str | None:
@@ -62,13 +63,14 @@ def _npy(path: Path, mmap: bool = False) -> np.ndarray:
         raise store.IndexUnavailable(f"{path}: unreadable ({exc})") from exc
 
 
-def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Generation:
-    """Load the live generation of `index_dir`, refusing anything that does not verify.
+def load(index_dir: Path, model: str | None = None, verify: bool = True, name: str | None = None) -> Generation:
+    """Load the live generation of `index_dir` (or the one called `name`), refusing
+    anything that does not verify.
 
     `model`: the EMBEDDING_MODEL this process will embed queries with; a generation
     built with another model is refused (its vectors would be meaningless).
     """
-    gen = store.current_path(index_dir)
+    gen = store.generations_dir(index_dir) / name if name else store.current_path(index_dir)
     if gen is None:
         raise store.IndexUnavailable(f"{index_dir}: no index yet (no CURRENT); run `python -m index build`")
     if not gen.is_dir():
@@ -89,11 +91,11 @@ def load(index_dir: Path, model: str | None = None, verify: bool = True) -> Gene
     if manifest.get("model"):
         embeddings = _npy(gen / "embeddings.npy", mmap=True)
         sentence_embeddings = _npy(gen / "sentence_embeddings.npy", mmap=True)
-        try:
-            from .vectors import read_faiss
-            faiss_index = read_faiss(gen / "vectors.faiss")
-        except RuntimeError as exc:
-            raise store.IndexUnavailable(f"{gen / 'vectors.faiss'}: unreadable ({exc})") from exc
+        if needs_ann(len(embeddings)):
+            try:
+                faiss_index = read_faiss(gen / "vectors.faiss")
+            except RuntimeError as exc:
+                raise store.IndexUnavailable(f"{gen / 'vectors.faiss'}: unreadable ({exc})") from exc
     g = Generation(
         name=gen.name, path=gen, manifest=manifest, articles=articles,
         chunk_article=_npy(gen / "chunk_article.npy"), chunk_span=_npy(gen / "chunk_span.npy"),

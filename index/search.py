@@ -20,7 +20,7 @@ import numpy as np
 
 from .generation import Generation
 from .query import Query
-from .vectors import Embedder
+from .vectors import Encoder, nearest
 
 POOL = 100  # candidates taken from each retriever
 
@@ -51,7 +51,7 @@ class Weights:
 @dataclass(slots=True)
 class Retriever:
     gen: Generation
-    embedder: Embedder | None
+    embedder: Encoder | None
     weights: Weights = field(default_factory=Weights)
     _qcache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
     _qlock: threading.Lock = field(default_factory=threading.Lock)  # the bot answers from threads
@@ -91,11 +91,9 @@ class Retriever:
         qvec = None
         if use_dense:
             assert q.dense_text is not None
-            assert gen.faiss_index is not None
             assert gen.embeddings is not None
             qvec = self.query_vector(q.dense_text)
-            _, ids = gen.faiss_index.search(qvec[None, :], min(POOL, gen.n_chunks))
-            pools.append(ids[0][ids[0] >= 0])
+            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, POOL))
         cand = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
         if not len(cand):
             return Results([], qvec)

@@ -17,6 +17,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -24,9 +25,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2  # 2: own BM25 arrays (hashed vocabulary), half-precision sentence vectors
 KEEP = 2
 MANIFEST = "manifest.json"
+MANIFEST_SUM = "manifest.sha256"  # the manifest's own checksum: a damaged manifest is named as such
 GENERATIONS = "generations"
 PARTIAL = ".partial"
 
@@ -85,8 +89,18 @@ def current_path(index_dir: Path) -> Path | None:
     return generations_dir(index_dir) / name if name else None
 
 
+def generation_names(index_dir: Path) -> list[str]:
+    """Complete generations on disk, newest first (live or not)."""
+    gens = generations_dir(index_dir)
+    if not gens.is_dir():
+        return []
+    return sorted((p.name for p in gens.iterdir() if p.is_dir() and not p.name.endswith(PARTIAL)), reverse=True)
+
+
 def new_generation_name() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6]
+    """Sorts by build start (to the microsecond), so "newest" is a plain name sort."""
+    now = time.time()
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}-" + uuid.uuid4().hex[:6]
 
 
 @contextlib.contextmanager
@@ -134,9 +148,10 @@ def clean_if_idle(index_dir: Path) -> list[str]:
 
 def write_manifest(gen: Path, info: dict[str, object]) -> dict[str, object]:
     files = {str(p.relative_to(gen)): sha256_file(p)
-             for p in sorted(gen.rglob("*")) if p.is_file() and p.name != MANIFEST}
+             for p in sorted(gen.rglob("*")) if p.is_file() and p.name not in (MANIFEST, MANIFEST_SUM)}
     manifest = {"format_version": FORMAT_VERSION, **info, "files": files}
     (gen / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    (gen / MANIFEST_SUM).write_text(sha256_file(gen / MANIFEST) + "\n", encoding="utf-8")
     return manifest
 
 
@@ -152,29 +167,47 @@ def publish(index_dir: Path, partial: Path) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, index_dir / "CURRENT")
-    fsync_dir(index_dir)
-    prune(index_dir)
+    # From here the new generation is live and complete; failing the build now would
+    # report a rebuild as failed that is serving. Durability of the switch is logged.
+    try:
+        fsync_dir(index_dir)
+        prune(index_dir)
+    except OSError as exc:
+        log.warning("generation %s is live, but syncing or pruning %s failed: %s", final.name, index_dir, exc)
     return final
 
 
 def prune(index_dir: Path, keep: int = KEEP) -> None:
-    """Keep the live generation and the newest others, up to `keep` in all."""
+    """Keep the live generation and the newest others that still verify, up to `keep`
+    in all: the fallback a restart serves if the live one turns out damaged."""
     live = current_name(index_dir)
-    gens = sorted((p for p in generations_dir(index_dir).iterdir()
-                   if p.is_dir() and not p.name.endswith(PARTIAL)), key=lambda p: p.name, reverse=True)
-    kept = [p for p in gens if p.name == live]
-    for p in gens:
-        if p.name == live:
+    kept = 1
+    for name in generation_names(index_dir):
+        if name == live:
             continue
-        if len(kept) < keep:
-            kept.append(p)
-        else:
-            shutil.rmtree(p, ignore_errors=True)
+        path = generations_dir(index_dir) / name
+        if kept < keep:
+            try:
+                read_manifest(path)
+                kept += 1
+                continue
+            except IndexUnavailable as exc:
+                log.warning("pruning damaged generation %s: %s", name, exc)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> dict[str, object]:
     """Manifest of a generation, refusing unknown formats, wrong models and bad checksums."""
     path = gen / MANIFEST
+    if verify:
+        try:
+            expected = (gen / MANIFEST_SUM).read_text(encoding="utf-8").strip()
+            if sha256_file(path) != expected:
+                raise IndexUnavailable(f"{path}: does not match {MANIFEST_SUM} (manifest damaged)")
+        except FileNotFoundError as exc:
+            raise IndexUnavailable(f"{exc.filename}: missing (incomplete generation)") from exc
+        except UnicodeDecodeError as exc:
+            raise IndexUnavailable(f"{gen / MANIFEST_SUM}: damaged ({exc})") from exc
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -192,7 +225,8 @@ def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> d
     if not isinstance(files, dict) or not files:
         raise IndexUnavailable(f"{path}: lists no files")
     if verify:
-        on_disk = {str(p.relative_to(gen)) for p in gen.rglob("*") if p.is_file() and p.name != MANIFEST}
+        on_disk = {str(p.relative_to(gen)) for p in gen.rglob("*")
+                   if p.is_file() and p.name not in (MANIFEST, MANIFEST_SUM)}
         extra = on_disk - set(files)
         if extra:
             raise IndexUnavailable(f"{gen / sorted(extra)[0]}: not listed in the manifest (refusing unknown files)")

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import faiss
 import numpy as np
@@ -24,6 +25,29 @@ HNSW_EF_SEARCH = 128
 
 class ModelError(RuntimeError):
     """The embedding model named by EMBEDDING_MODEL could not be loaded."""
+
+
+class Encoder(Protocol):
+    """What the index and the answers need of a model; `name` is its identity in manifests."""
+
+    name: str
+    dim: int
+
+    def passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray: ...
+
+
+def load_embedder(name: str) -> Encoder:
+    """An ONNX export folder (`python -m index export-onnx`) or a sentence-transformers model."""
+    from .onnx_embed import OnnxEmbedder, is_onnx_model
+
+    if is_onnx_model(name):
+        try:
+            return OnnxEmbedder(name)
+        except Exception as exc:
+            raise ModelError(f"cannot load ONNX embedding model {name!r}: {exc}") from exc
+    return Embedder(name)
 
 
 class Embedder:
@@ -75,17 +99,30 @@ def content_hash(model: str, text: str) -> bytes:
     return hashlib.sha256(f"{model}\x00{text}".encode()).digest()[:16]
 
 
+def needs_ann(n: int) -> bool:
+    """Above HNSW_ABOVE passages an HNSW graph is built; below, search is exact over the
+    stored embeddings themselves (no second copy of the vectors on disk or in memory)."""
+    return n > HNSW_ABOVE
+
+
 def build_faiss(embeddings: np.ndarray) -> faiss.Index:
     dim = embeddings.shape[1]
-    index: faiss.Index
-    if len(embeddings) > HNSW_ABOVE:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        index = faiss.IndexFlatIP(dim)
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.hnsw.efSearch = HNSW_EF_SEARCH
     index.add(np.ascontiguousarray(embeddings, dtype=np.float32))
     return index
+
+
+def nearest(embeddings: np.ndarray, ann: faiss.Index | None, qvec: np.ndarray, k: int) -> np.ndarray:
+    """Ids of the k passages nearest to `qvec`: HNSW when built, else exact inner product."""
+    k = min(k, len(embeddings))
+    if ann is not None:
+        _, ids = ann.search(qvec[None, :].astype(np.float32), k)
+        return ids[0][ids[0] >= 0]
+    sims = np.asarray(embeddings) @ qvec
+    top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+    return top[np.argsort(-sims[top], kind="stable")]
 
 
 def write_faiss(index: faiss.Index, path: Path) -> None:

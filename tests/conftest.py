@@ -9,6 +9,12 @@ import pytest
 # PTB 22 warns unless the future timedelta behaviour is chosen; the bot opts in too.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", default=False, help="full-size reliability runs")
+
+
 DATA = Path(__file__).parent / "data"
 ARTICLES = DATA / "articles"
 SAMPLE = Path(__file__).parent.parent / "data" / "sample"

@@ -24,13 +24,13 @@ def test_synthetic_corpus_imitates_its_source(tmp_path: Path) -> None:
 
 def test_small_benchmark_run_has_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench"
-    r = run(SAMPLE, [2000], out, None, queries=20)
+    r = run(SAMPLE, [2000], out, None, queries=20, add_to=30)
     s = r["sizes"]["2000"]
     for key in ("articles", "chunks", "build_seconds", "chunks_per_s", "bytes_on_disk", "peak_rss_mb_build",
-                "cold_load_s", "rss_mb_loaded", "peak_rss_mb_serving", "seconds"):
+                "load_index_s", "load_model_s", "cold_start_s", "rss_mb_loaded", "peak_rss_mb_serving", "seconds"):
         assert key in s
     assert s["chunks"] >= 2000 * 0.8
-    assert set(s["latency_ms"]) == {"bm25", "dense", "fusion", "quote", "answer"}
+    assert set(s["latency_ms"]) == {"bm25", "query_embedding", "vector_search", "fusion", "quote", "answer"}
     for part in s["latency_ms"].values():
         assert set(part) == {"p50", "p95", "p99"} and part["p50"] <= part["p99"]
     assert s["answer_8_askers"]["qps"] > 0 and s["answer_1_askers"]["qps"] > 0
@@ -38,3 +38,8 @@ def test_small_benchmark_run_has_every_figure(tmp_path: Path) -> None:
     assert json.loads((out / "results.json").read_text(encoding="utf-8"))["sizes"]["2000"]["chunks"] == s["chunks"]
     assert "| 2,000 |" in (out / "results.md").read_text(encoding="utf-8")
     assert (out / "latency.png").stat().st_size > 1000
+    add = r["add_100"]
+    assert add["base_articles"] == 30 and add["articles"] == 130
+    # only the new articles' passages are embedded; the base's are reused
+    assert add["passages_embedded"] == add["chunks"] - add["base_chunks"] > 0
+    assert "Adding 100 articles to a 30-article index" in (out / "results.md").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ def _corpus() -> list[list[str]]:
     return [a.terms(passage_text(art, c)) for i, art in enumerate(arts) for c in chunk_article(art, i)]
 
 
-def test_bm25s_scores_equal_rank_bm25_okapi(tmp_path: Path) -> None:
+def test_scores_equal_rank_bm25_okapi(tmp_path: Path) -> None:
     corpus = _corpus()
     oracle = BM25Okapi(corpus, k1=1.5, b=0.75)
     ours = Lexical.build(corpus)

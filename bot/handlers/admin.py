@@ -94,6 +94,8 @@ async def on_stats(update: Update, context: Context) -> None:
                   f"Thế hệ chỉ mục: <code>{html.escape(svc.engine.gen.name)}</code>",
                   f"Xây lúc: {html.escape(str(m.get('built_at')))}",
                   f"Mô hình: {html.escape(str(m.get('model') or 'chỉ BM25'))}"]
+        if svc.error:  # serving an older generation: the live one failed to load
+            lines.append(f"⚠️ Thế hệ mới nhất lỗi: {html.escape(svc.error)}")
     else:
         lines.append(f"Chỉ mục chưa sẵn sàng: {html.escape(svc.error or '')}")
     p50, p95 = svc.stats.percentile(50), svc.stats.percentile(95)

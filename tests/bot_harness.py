@@ -1,0 +1,86 @@
+"""The real bot (PTB Application + IndexService) against the fake Bot API server,
+over real HTTP on 127.0.0.1: shared by the end-to-end and reliability tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application, setup_logging
+from bot.service import IndexService
+from bot.settings import BotSettings, parse_admin_ids
+from index.build import build
+from index.settings import IndexSettings
+from tests.conftest import SAMPLE
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
+ADMIN = 1001
+READER = 2002
+
+
+@dataclass
+class Bot:
+    fake: FakeTelegram
+    svc: IndexService
+    articles: Path
+
+    def replies(self, chat_id: int) -> list[str]:
+        return [c.params["text"] for c in self.fake.sent("sendMessage", chat_id)]
+
+    @staticmethod
+    def plain(html_text: str) -> str:
+        return re.sub(r"</?b>", "", html_text)
+
+    async def ask(self, text: str, uid: int = READER, n: int = 1, wait: float = 30, **kw: object) -> list[str]:
+        before = len(self.replies(kw.get("chat_id", uid)))  # type: ignore[arg-type]
+        self.fake.push({"message": self.fake.message(text, uid=uid, **kw)})
+        ok = await asyncio.to_thread(self.fake.wait_for,
+                                     lambda: len(self.replies(kw.get("chat_id", uid))) >= before + n,  # type: ignore[arg-type]
+                                     wait)
+        assert ok, f"no reply to {text!r}"
+        return self.replies(kw.get("chat_id", uid))[before:]  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: Path = SAMPLE) -> AsyncIterator[Bot]:
+    """The bot polling the fake server, over an index of a copy of `source`."""
+    articles = tmp_path / "articles"
+    shutil.copytree(source, articles)
+    index_dir = tmp_path / "index"
+    build([articles], index_dir, None)
+    fake = FakeTelegram(TOKEN).start()
+    settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(f"{ADMIN},1087968824"),
+                           index=IndexSettings(index_dir, articles, None), api_base_url=fake.url,
+                           feedback_file=tmp_path / "feedback.jsonl", log_level="DEBUG", request_timeout=1.0)
+    setup_logging(settings)
+    caplog.set_level(logging.DEBUG)
+    svc = IndexService(settings.index)
+    svc.load()
+    app = build_application(settings, svc)
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1, bootstrap_retries=-1)
+        try:
+            yield Bot(fake, svc, articles)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            fake.stop()
+    # the token never reaches a log line, whatever happened above
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Bot]:
+    async with running_bot(tmp_path, caplog) as b:
+        yield b
