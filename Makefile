@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint eval clean
+.PHONY: install run test reliability bench lint eval clean
 
 install: $(STAMP)
 
@@ -27,6 +27,20 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The reliability suite at full size (200 SIGKILLs, every I/O fault, 50 chats × 10
+# questions...): about 25 minutes. `make test` runs its short variants.
+reliability: $(STAMP)
+	mkdir -p var
+	HOIBAO_RELIABILITY_TABLE=var/reliability-table.md $(PY) -m pytest -q tests/reliability --long
+
+# Benchmarks at 10k / 100k / 1M passages (about an hour): SOURCE = real articles to
+# imitate, MODEL = the serving embedding model (e.g. an export-onnx folder).
+SOURCE ?= ../shared/data/dev/articles.jsonl
+MODEL ?= $(EMBEDDING_MODEL)
+bench: $(STAMP)
+	$(PY) -m index bench --source $(SOURCE) --sizes 10000 100000 1000000 --out var/bench \
+	  $(if $(MODEL),--model $(MODEL) --real-queries,)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -53,6 +53,14 @@ class RedactFilter(logging.Filter):
         return True
 
 
+def redact_also(secret: str) -> None:
+    """A secret made after logging was set up (a generated webhook secret)."""
+    for handler in logging.getLogger().handlers:
+        for f in handler.filters:
+            if isinstance(f, RedactFilter) and secret not in f.secrets:
+                f.secrets.append(secret)
+
+
 def setup_logging(settings: BotSettings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL, and Bot API URLs contain the token.
@@ -125,6 +133,7 @@ def run(settings: BotSettings, svc: IndexService) -> None:
     if settings.webhook_url:
         # Telegram echoes the secret in a header; PTB answers 403 to requests without it.
         secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        redact_also(secret)  # PTB logs setWebhook's parameters at DEBUG
         log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
         app.run_webhook(listen=settings.webhook_listen, port=settings.webhook_port,
                         url_path="telegram", webhook_url=settings.webhook_url,

@@ -45,8 +45,19 @@ def _bold(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+TITLE_MAX = 200  # a title is a label; a scraped "title" of 10k characters must not make a message
+TOPIC_MAX = 80
+
+
+def shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
 def source_line(title: str, url: str | None, published: str | None) -> str:
-    name = html.escape(title)
+    name = html.escape(shorten(title, TITLE_MAX))
     link = f'<a href="{html.escape(url, quote=True)}">{name}</a>' if url else f"<i>{name}</i>"
     date = fmt_date(published)
     return f"📰 {link}" + (f" · {date}" if date else "")
@@ -98,12 +109,13 @@ def refusal_message(question: str, topics: Sequence[str]) -> str:
              "• hỏi ngắn gọn hơn, dùng từ khóa chính (tên địa danh, cơ quan, con số);",
              "• gõ đủ dấu tiếng Việt nếu có thể;"]
     if topics:
-        lines.append("• xem các chủ đề gần nhất: " + ", ".join(f"<b>{html.escape(t)}</b>" for t in topics))
+        lines.append("• xem các chủ đề gần nhất: "
+                     + ", ".join(f"<b>{html.escape(shorten(t, TOPIC_MAX))}</b>" for t in topics))
     return "\n".join(lines)
 
 
 def topic_page(topic: str, articles: Sequence[Article], page: int, pages: int) -> str:
-    head = f"🗂 Chủ đề <b>{html.escape(topic)}</b> — trang {page + 1}/{max(pages, 1)}"
+    head = f"🗂 Chủ đề <b>{html.escape(shorten(topic, TOPIC_MAX))}</b> — trang {page + 1}/{max(pages, 1)}"
     blocks = [Block(head)]
     for art in articles:
         lede = first_sentence(art.lede or art.text)
@@ -114,8 +126,7 @@ def topic_page(topic: str, articles: Sequence[Article], page: int, pages: int) -
 
 def first_sentence(text: str, limit: int = 300) -> str:
     spans = sentence_spans(text)
-    s = text[spans[0][0]:spans[0][1]] if spans else text
-    return s if len(s) <= limit else s[:limit].rsplit(" ", 1)[0] + "…"
+    return shorten(text[spans[0][0]:spans[0][1]] if spans else text, limit)
 
 
 def pack(blocks: Sequence[Block], limit: int = MAX_MESSAGE) -> list[str]:

@@ -6,9 +6,10 @@ exactly what readers get.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -139,8 +140,19 @@ class Engine:
                              "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
                              "bm25": best.bm25})
 
-    def _terms(self, q: Query, text: str) -> set[str]:
-        return set(self.gen.analyzer.terms(text, folded=not q.accented))
+    def _terms(self, q: Query, text: str) -> frozenset[str]:
+        return self._term_cache(text, not q.accented)
+
+    @functools.cached_property
+    def _term_cache(self) -> Callable[[str, bool], frozenset[str]]:
+        """Terms of a sentence or passage, cached per engine (one generation): questions
+        about the same story score the same sentences again."""
+        analyzer = self.gen.analyzer
+
+        @functools.lru_cache(maxsize=20_000)
+        def terms(text: str, folded: bool) -> frozenset[str]:
+            return frozenset(analyzer.terms(text, folded=folded))
+        return terms
 
     def _top_passages(self, scores: np.ndarray) -> list[str]:
         """Text of the passages folded BM25 ranks first for an unaccented question."""
@@ -165,7 +177,7 @@ class Engine:
         rng = gen.sentence_range(c.chunk)
         cosines = None
         if qvec is not None and gen.sentence_embeddings is not None:
-            cosines = np.asarray(gen.sentence_embeddings[lo:hi]) @ qvec
+            cosines = np.asarray(gen.sentence_embeddings[lo:hi], dtype=np.float32) @ qvec
         known = {t.text for t in raw_tokens(q.text) if t.text[0].isdigit()}
 
         def answers_kind(sentence: str) -> bool:
@@ -191,7 +203,7 @@ def _weighted_terms(q: Query, field_: Lexical) -> dict[str, float]:
     return {t: field_.idf(t) for t in dict.fromkeys(q.terms)}
 
 
-def _coverage(qterms: dict[str, float], found: set[str]) -> float:
+def _coverage(qterms: dict[str, float], found: Set[str]) -> float:
     total = sum(qterms.values())
     if total <= 0:
         return 0.0
@@ -213,7 +225,7 @@ NEAR = 3  # tokens either side of the number
 
 
 def _best_quote(text: str, sents: list[tuple[int, int]], qterms: dict[str, float],
-                terms_of: Callable[[str], set[str]], cosines: np.ndarray | None,
+                terms_of: Callable[[str], Set[str]], cosines: np.ndarray | None,
                 answers_kind: Callable[[str], bool] | None = None, passage: range = range(0),
                 kind: str | None = None, captions: frozenset[int] = frozenset()) -> tuple[int, int, float]:
     """(first, last, score) of the one or two consecutive sentences (≤ MAX_QUOTE chars,
@@ -286,7 +298,7 @@ _CLAUSE = re.compile(r"[,;:]\s+")
 
 
 def _best_window(text: str, start: int, end: int, qterms: dict[str, float],
-                 terms_of: Callable[[str], set[str]], answers_kind: Callable[[str], bool],
+                 terms_of: Callable[[str], Set[str]], answers_kind: Callable[[str], bool],
                  kind_bonus: float) -> tuple[int, int]:
     """A sentence longer than MAX_QUOTE: the best run of whole clauses that fits."""
     cuts = [start] + [m.end() for m in _CLAUSE.finditer(text, start, end)] + [end]

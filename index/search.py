@@ -137,7 +137,8 @@ class Retriever:
         lo, hi = gen.article_sentence_ptr[uniq], gen.article_sentence_ptr[uniq + 1]
         lengths = hi - lo
         idx = np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
-        sims = np.asarray(gen.sentence_embeddings[idx]) @ qvec
+        # float16 on disk; numpy has no BLAS for it, so widen the gathered rows first (7 ms → 1 ms)
+        sims = np.asarray(gen.sentence_embeddings[idx], dtype=np.float32) @ qvec
         best = np.full(len(uniq), -1.0)
         nonempty = lengths > 0
         starts = np.cumsum(np.r_[0, lengths[:-1]])[nonempty]

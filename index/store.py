@@ -224,6 +224,9 @@ def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> d
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexUnavailable(f"{path}: lists no files")
+    for name in files:
+        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+            raise IndexUnavailable(f"{path}: lists a path outside the generation ({name!r})")
     if verify:
         on_disk = {str(p.relative_to(gen)) for p in gen.rglob("*")
                    if p.is_file() and p.name not in (MANIFEST, MANIFEST_SUM)}

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,41 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)
+
+
+# Bot API tokens look like 123456789:AA…; any such string in a log line is a leak.
+TOKEN_PATTERN = re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}")
+SECRETS = ("s3cret-token_for-tests", "AAFakeTokenForTestsOnly", "AAWebhookTestsToken", "AAHandlerTestsToken")
+LOG_LINES_CHECKED = [0]
+LEAKS = [0]
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))  # message and any traceback with its exception text
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_any_log_line() -> Iterator[None]:
+    """Every test runs with the root logger at DEBUG; no line may carry a token or secret."""
+    root = logging.getLogger()
+    capture, level = _Capture(), root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(level)
+    LOG_LINES_CHECKED[0] += len(capture.lines)
+    leaks = [line for line in capture.lines if TOKEN_PATTERN.search(line) or any(s in line for s in SECRETS)]
+    LEAKS[0] += len(leaks)
+    assert not leaks, f"secret in a log line: {leaks[0][:300]}"
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ be told to fail calls (429 with retry_after, 500/502, slow answers).
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -31,13 +33,15 @@ class Call:
 
 @dataclass
 class Fault:
-    """Answer the next `times` calls of `method` with an error instead."""
+    """Answer the next `times` calls of `method` with an error instead (or, with
+    `every`, each every-th call for good). Status 0 drops the connection (RST)."""
 
     method: str
     status: int
     times: int = 1
     retry_after: int | None = None
     delay: float = 0.0
+    every: int = 0
 
 
 @dataclass
@@ -46,6 +50,7 @@ class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # calls per method, faulted or not
     next_update_id: int = 1
     next_message_id: int = 100
     cond: threading.Condition = field(default_factory=threading.Condition)
@@ -143,6 +148,10 @@ class FakeTelegram:
             with self.cond:
                 self.calls.append(Call(f"!{method}", params, call.at))
                 self.cond.notify_all()
+            if fault.status == 0:  # reset: no answer, the connection closed with RST
+                req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                req.close_connection = True
+                return
             payload: dict[str, Any] = {"ok": False, "error_code": fault.status,
                                        "description": "Too Many Requests" if fault.status == 429 else "Bad Gateway"}
             if fault.retry_after is not None:
@@ -163,8 +172,12 @@ class FakeTelegram:
 
     def _take_fault(self, method: str) -> Fault | None:
         with self.cond:
+            self.counts[method] = self.counts.get(method, 0) + 1
             for f in self.faults:
-                if f.method == method and f.times > 0:
+                if f.method == method and f.every and self.counts[method] % f.every == 0:
+                    return f
+            for f in self.faults:
+                if f.method == method and not f.every and f.times > 0:
                     f.times -= 1
                     return f
         return None

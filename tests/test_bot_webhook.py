@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.app import build_application
+from bot.app import build_application, setup_logging
 from bot.service import IndexService
 from bot.settings import BotSettings, parse_admin_ids
 from index.build import build
@@ -34,7 +34,8 @@ async def test_webhook_checks_the_secret(tmp_path: Path) -> None:
     build([articles], tmp_path / "idx", None)
     fake = FakeTelegram(TOKEN).start()
     settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(""), index=IndexSettings(tmp_path / "idx", articles, None),
-                           api_base_url=fake.url, request_timeout=2.0)
+                           api_base_url=fake.url, request_timeout=2.0, webhook_secret=SECRET, log_level="DEBUG")
+    setup_logging(settings)  # as `python -m bot` does: the conftest checks no line shows TOKEN or SECRET
     svc = IndexService(settings.index)
     svc.load()
     app = build_application(settings, svc)

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatType
 
 from bot import render, topics
-from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, settings
+from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, settings, typing
 from index.answer import Answer
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ async def on_hoi(update: Update, context: Context) -> None:
 
 async def answer_question(message: Message, context: Context, question: str, offset: int = 0) -> None:
     svc = service(context)
-    await message.chat.send_action(ChatAction.TYPING)
+    await typing(message)
     ans = await asyncio.to_thread(svc.answer, question, PAGE, offset)
     if ans is None:
         await message.reply_text(UNAVAILABLE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.service import IndexService
@@ -75,15 +77,38 @@ def is_admin_command(update: Update, context: Context) -> bool:
     return user.id not in NEVER_ADMINS and user.id in settings(context).admin_ids
 
 
+SEND_ATTEMPTS = 3
+
+
 async def reply(message: Message, texts: list[str], markup: InlineKeyboardMarkup | None = None,
                 **kwargs: Any) -> Message | None:
-    """Send message parts in order; the buttons go on the last part."""
+    """Send message parts in order; the buttons go on the last part.
+
+    A part refused with a 5xx or a dropped connection is sent again (Telegram did
+    not take it); a timeout is not, since the message may have arrived and a
+    reader must never get an answer twice. 429s are retried by the rate limiter."""
     last = None
     for i, text in enumerate(texts):
-        last = await message.reply_text(text, parse_mode=ParseMode.HTML,
-                                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                                        reply_markup=markup if i == len(texts) - 1 else None, **kwargs)
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                last = await message.reply_text(text, parse_mode=ParseMode.HTML,
+                                                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                                                reply_markup=markup if i == len(texts) - 1 else None, **kwargs)
+                break
+            except NetworkError as exc:
+                if isinstance(exc, TimedOut) or attempt == SEND_ATTEMPTS:
+                    raise
+                log.warning("send failed (%s), attempt %d of %d", exc, attempt, SEND_ATTEMPTS)
+                await asyncio.sleep(0.5 * attempt)
     return last
+
+
+async def typing(message: Message) -> None:
+    """The "typing…" hint is a courtesy: failing to show it must not cost the answer."""
+    try:
+        await message.chat.send_action(ChatAction.TYPING)
+    except TelegramError as exc:
+        log.debug("typing action failed: %s", exc)
 
 
 UNAVAILABLE = "Kho bài báo đang được cập nhật hoặc chưa sẵn sàng. Bạn vui lòng thử lại sau ít phút."

@@ -55,8 +55,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 def table() -> str:
+    from tests.conftest import LEAKS, LOG_LINES_CHECKED
+
     rows = ["| test group | cases tried | failures |", "|---|---|---|"]
     rows += [f"| {g} | {CASES[g]:,} | {FAILURES[g]} |" for g in ORDER]
+    rows.append(f"| Secrets: every log line of the run at DEBUG, scanned for a token pattern or a test secret "
+                f"| {LOG_LINES_CHECKED[0]:,} lines | {LEAKS[0]} |")
     return "\n".join(rows)
 
 
