@@ -5,7 +5,8 @@ costs one scatter-add per query term (about 2 ms at 100k passages, against 278 m
 for rank-bm25's Python loop). The vocabulary is a sorted array of 64-bit term
 hashes rather than a JSON dict: loading a generation is an mmap, not a parse
 (a 100k-passage index's four vocabularies took 2.6 s to parse), and the build
-never holds the corpus's term lists — only their ids.
+never holds the corpus's term lists — only 8-byte hashes. Two terms whose hashes
+collide (about one chance in 10^6 with 5M distinct terms) would share statistics.
 """
 
 from __future__ import annotations
@@ -43,44 +44,68 @@ class Lexical:
     """One BM25 field (exact or folded terms; passages or whole articles)."""
 
     def __init__(self, terms: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
-                 n_docs: int) -> None:
+                 n_docs: int, docs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 analyzer_key: str = "") -> None:
         self.terms = terms  # sorted uint64 hashes; a term's id is its position
         self.indptr = indptr  # column of term t: indices/data[indptr[t]:indptr[t + 1]]
         self.indices = indices  # passage numbers
         self.data = data  # precomputed BM25 weight of the term in that passage
         self.n_docs = n_docs
+        # (doc_key, doc_ptr, doc_ids): each document's terms, kept so the next build can
+        # skip analysing unchanged text (most of a rebuild's time before this cache)
+        self.docs = docs
+        self.analyzer_key = analyzer_key
 
     @classmethod
-    def build(cls, corpus_terms: Iterable[list[str]]) -> Lexical:
-        vocab: dict[str, int] = {}
-        ids = array("i")  # 4 bytes a token: a 1M-passage corpus has ~150M of them
-        lengths = array("i")
-        for terms in corpus_terms:
-            ids.extend([vocab.setdefault(t, len(vocab)) for t in terms])
-            lengths.append(len(terms))
+    def build(cls, corpus: Iterable[list[str] | np.ndarray], keys: np.ndarray | None = None,
+              analyzer_key: str = "") -> Lexical:
+        """`corpus`: each document's terms, or the uint64 term hashes a cache kept for it.
+        `keys`: (n_docs, 16) content keys under which the next build finds these documents."""
+        memo: dict[str, int] = {}
+        tokens = array("Q")  # 8 bytes a token: a 1M-passage corpus has ~150M of them
+        lengths = array("q")
+        for doc in corpus:
+            if isinstance(doc, np.ndarray):
+                tokens.frombytes(doc.astype(np.uint64).tobytes())
+            else:
+                tokens.extend([memo[t] if t in memo else memo.setdefault(t, term_hash(t)) for t in doc])
+            lengths.append(len(doc))
+        del memo
         n_docs = len(lengths)
-        dl = np.asarray(lengths, dtype=np.float64)
+        dl = np.frombuffer(lengths, dtype=np.int64).astype(np.float64) if n_docs else np.zeros(0)
+        hashes = np.frombuffer(tokens, dtype=np.uint64) if len(tokens) else np.zeros(0, dtype=np.uint64)
+        vocab, tid = np.unique(hashes, return_inverse=True)
+        tid = tid.astype(np.int64)
         doc = np.repeat(np.arange(n_docs, dtype=np.int64), dl.astype(np.int64))
-        hashes = np.fromiter((term_hash(t) for t in vocab), dtype=np.uint64, count=len(vocab))
-        order = np.argsort(hashes, kind="stable")
-        sorted_hashes = hashes[order]
-        if len(sorted_hashes) > 1 and (np.diff(sorted_hashes) == 0).any():
-            # 64-bit hashes: about one chance in 10^6 at 5M terms. Colliding terms share statistics.
-            log.warning("BM25 vocabulary: %d term hash collisions", int((np.diff(sorted_hashes) == 0).sum()))
-        rank = np.empty(len(vocab), dtype=np.int64)
-        rank[order] = np.arange(len(vocab))
-        tid = rank[np.frombuffer(ids, dtype=np.int32)] if len(ids) else np.zeros(0, dtype=np.int64)
-        del ids
-        keys, tf = np.unique(tid * max(n_docs, 1) + doc, return_counts=True)
-        term, docs = keys // max(n_docs, 1), keys % max(n_docs, 1)
+        ptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(dl.astype(np.int64), out=ptr[1:])
+        docs = (keys, ptr, tid.astype(np.int32)) if keys is not None else None
+        del tokens, hashes
+        keys_td, tf = np.unique(tid * max(n_docs, 1) + doc, return_counts=True)
+        term, d = keys_td // max(n_docs, 1), keys_td % max(n_docs, 1)
         df = np.bincount(term, minlength=len(vocab)).astype(np.float64)
         idf = okapi_idf(df, n_docs)
         avgdl = float(dl.mean()) if n_docs else 0.0
         norm = K1 * (1 - B + B * dl / avgdl) if avgdl else np.full(n_docs, K1)
-        weight = idf[term] * tf * (K1 + 1) / (tf + norm[docs])
+        weight = idf[term] * tf * (K1 + 1) / (tf + norm[d])
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(df.astype(np.int64), out=indptr[1:])
-        return cls(sorted_hashes, indptr, docs.astype(np.int32), weight.astype(np.float32), n_docs)
+        return cls(vocab, indptr, d.astype(np.int32), weight.astype(np.float32), n_docs, docs, analyzer_key)
+
+    @staticmethod
+    def cached_docs(directory: Path, analyzer_key: str) -> dict[bytes, np.ndarray]:
+        """Term hashes of the documents a previous build analysed with the same analyser."""
+        try:
+            params = json.loads((directory / "params.json").read_text(encoding="utf-8"))
+            if params.get("format") != FORMAT or params.get("analyzer_key") != analyzer_key or not analyzer_key:
+                return {}
+            terms = np.load(directory / "terms.npy", allow_pickle=False)
+            key, ptr, ids = (np.load(directory / f"doc_{n}.npy", allow_pickle=False) for n in ("key", "ptr", "ids"))
+        except (OSError, ValueError) as exc:
+            log.info("no term cache in %s: %s", directory, exc)
+            return {}
+        hashes = terms[ids]
+        return {bytes(k): hashes[ptr[i]:ptr[i + 1]] for i, k in enumerate(key)}
 
     def _ids(self, terms: list[str]) -> np.ndarray:
         if not terms or not len(self.terms):
@@ -110,7 +135,11 @@ class Lexical:
         directory.mkdir(parents=True, exist_ok=True)
         for name in ("terms", "indptr", "indices", "data"):
             np.save(directory / f"{name}.npy", getattr(self, name), allow_pickle=False)
-        params = {"format": FORMAT, "k1": K1, "b": B, "epsilon": EPSILON, "n_docs": self.n_docs}
+        if self.docs is not None:
+            for name, arr in zip(("key", "ptr", "ids"), self.docs, strict=True):
+                np.save(directory / f"doc_{name}.npy", arr, allow_pickle=False)
+        params = {"format": FORMAT, "k1": K1, "b": B, "epsilon": EPSILON, "n_docs": self.n_docs,
+                  "analyzer_key": self.analyzer_key}
         (directory / "params.json").write_text(json.dumps(params), encoding="utf-8")
 
     @classmethod

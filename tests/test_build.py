@@ -185,3 +185,26 @@ def test_leftovers_are_cleaned_at_start_unless_a_build_runs(tmp_path: Path) -> N
     assert junk.exists()
     assert store.clean_if_idle(idx) == [junk.name]
     assert not junk.exists() and load(idx)
+
+
+def test_rebuild_reuses_analysed_terms_and_equals_a_fresh_build(tmp_path: Path) -> None:
+    arts = tmp_path / "articles"
+    shutil.copytree(SAMPLE, arts)
+    first = build([arts], tmp_path / "inc", None)
+    assert first.terms_reused == 0
+    (arts / "moi.txt").write_text("Cầu Rào Tre hoàn thành\n\n(Baohatinh.vn) - Cầu Rào Tre dài 86 mét đã thông xe "
+                                  "sáng 1/9. Cây cầu nối hai bờ sông Rào Cái.\n", encoding="utf-8")
+    again = build([arts], tmp_path / "inc", None)
+    fresh = build([arts], tmp_path / "fresh", None)
+    # every unchanged passage and article (two fields each) came from the cache
+    assert again.terms_reused == 2 * (first.chunks + first.articles)
+    assert fresh.terms_reused == 0
+    inc, new = load(tmp_path / "inc"), load(tmp_path / "fresh")
+    for field in ("exact", "folded", "article_exact", "article_folded"):
+        a, b = getattr(inc, field), getattr(new, field)
+        for arr in ("terms", "indptr", "indices", "data"):
+            assert np.array_equal(getattr(a, arr), getattr(b, arr)), (field, arr)
+    # a new mined abbreviation changes the analyser: nothing may be reused then
+    (arts / "viet-tat.txt").write_text("Quỹ đất\n\n(Baohatinh.vn) - Trung tâm Phát triển quỹ đất (TTPTQĐ) "
+                                       "họp bàn.\n", encoding="utf-8")
+    assert build([arts], tmp_path / "inc", None).terms_reused == 0
