@@ -66,14 +66,26 @@ class _Timer:
         self.t = now
 
 
-def _previous_embeddings(index_dir: Path, model: str) -> dict[bytes, np.ndarray]:
-    """Vectors of the live generation by content hash, when built with the same model."""
-    cache: dict[bytes, np.ndarray] = {}
+def _verified_live(index_dir: Path) -> Path | None:
+    """The live generation, if every file still matches its checksum: the caches below
+    copy its vectors and terms into the new generation, so damage must not travel."""
     try:
         gen = store.current_path(index_dir)
         if gen is None:
-            return cache
-        # Any format version will do: only the vectors and their hashes are read.
+            return None
+        store.read_manifest(gen, verify=True, any_format=True)
+        return gen
+    except (store.IndexUnavailable, OSError) as exc:
+        log.warning("live generation not usable as a cache, analysing and embedding everything: %s", exc)
+        return None
+
+
+def _previous_embeddings(gen: Path | None, model: str) -> dict[bytes, np.ndarray]:
+    """Vectors of the (verified) live generation by content hash, when built with the same model."""
+    cache: dict[bytes, np.ndarray] = {}
+    if gen is None:
+        return cache
+    try:
         if json.loads((gen / store.MANIFEST).read_text(encoding="utf-8")).get("model") != model:
             return cache
         for vec_name, hash_name in (("embeddings", "chunk_hash"), ("sentence_embeddings", "sentence_hash")):
@@ -81,7 +93,7 @@ def _previous_embeddings(index_dir: Path, model: str) -> dict[bytes, np.ndarray]
             vecs = np.load(gen / f"{vec_name}.npy", allow_pickle=False, mmap_mode="r")
             if len(hashes) == len(vecs):
                 cache.update((bytes(h), vecs[i]) for i, h in enumerate(hashes))
-    except (store.IndexUnavailable, OSError, ValueError, AttributeError) as exc:
+    except (OSError, ValueError, AttributeError) as exc:
         log.warning("embedding cache not usable, re-embedding: %s", exc)
     return cache
 
@@ -160,7 +172,7 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
         # they would take tens of GB. Text the live generation already analysed (same
         # analyser) is not analysed again. `clock` splits tokenise from BM25 time.
         clock = [0.0]
-        live = store.current_path(index_dir)
+        live = _verified_live(index_dir)
         akey = _analyzer_key(abbreviations)
         reused = [0]
 
@@ -199,7 +211,7 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
         dim = None
         if model is not None:
             # Passages rank; sentences (embedded alone) rank too and choose the quote.
-            cache = _previous_embeddings(index_dir, model)
+            cache = _previous_embeddings(live, model)
             lazy = _LazyEmbedder(model, embedder)
             p_vecs, p_hashes, p_new = _embed(lazy, model, passages, cache, "embed passages", progress)
             s_vecs, s_hashes, s_new = _embed(lazy, model, sentence_texts, cache, "embed sentences", progress)

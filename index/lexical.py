@@ -101,10 +101,12 @@ class Lexical:
                 return {}
             terms = np.load(directory / "terms.npy", allow_pickle=False)
             key, ptr, ids = (np.load(directory / f"doc_{n}.npy", allow_pickle=False) for n in ("key", "ptr", "ids"))
-        except (OSError, ValueError) as exc:
-            log.info("no term cache in %s: %s", directory, exc)
+            if len(ptr) != len(key) + 1 or ptr[-1] != len(ids) or (len(ids) and ids.max() >= len(terms)):
+                raise ValueError("document arrays do not fit together")
+            hashes = terms[ids]
+        except (OSError, ValueError, IndexError) as exc:
+            log.warning("term cache in %s not usable: %s", directory, exc)
             return {}
-        hashes = terms[ids]
         return {bytes(k): hashes[ptr[i]:ptr[i + 1]] for i, k in enumerate(key)}
 
     def _ids(self, terms: list[str]) -> np.ndarray:

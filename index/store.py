@@ -196,8 +196,10 @@ def prune(index_dir: Path, keep: int = KEEP) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> dict[str, object]:
-    """Manifest of a generation, refusing unknown formats, wrong models and bad checksums."""
+def read_manifest(gen: Path, verify: bool = True, model: str | None = None,
+                  any_format: bool = False) -> dict[str, object]:
+    """Manifest of a generation, refusing unknown formats, wrong models and bad checksums.
+    `any_format`: a build reusing an older generation's vectors checks only its files."""
     path = gen / MANIFEST
     if verify:
         try:
@@ -214,7 +216,7 @@ def read_manifest(gen: Path, verify: bool = True, model: str | None = None) -> d
         raise IndexUnavailable(f"{path}: missing (incomplete generation)") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexUnavailable(f"{path}: not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+    if not isinstance(manifest, dict) or (manifest.get("format_version") != FORMAT_VERSION and not any_format):
         found = manifest.get("format_version") if isinstance(manifest, dict) else None
         raise IndexUnavailable(f"{path}: index format {found!r}, this program reads {FORMAT_VERSION}; "
                                "rebuild the index")

@@ -208,3 +208,18 @@ def test_rebuild_reuses_analysed_terms_and_equals_a_fresh_build(tmp_path: Path) 
     (arts / "viet-tat.txt").write_text("Quỹ đất\n\n(Baohatinh.vn) - Trung tâm Phát triển quỹ đất (TTPTQĐ) "
                                        "họp bàn.\n", encoding="utf-8")
     assert build([arts], tmp_path / "inc", None).terms_reused == 0
+
+
+def test_a_damaged_live_generation_is_not_used_as_a_cache(tmp_path: Path, tiny_model: Path,
+                                                          embedder: Embedder) -> None:
+    build([SAMPLE], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    gen = store.current_path(tmp_path / "idx")
+    assert gen is not None
+    emb = gen / "embeddings.npy"
+    data = bytearray(emb.read_bytes())
+    data[-7] ^= 0x40  # one float of the last passage vector
+    emb.write_bytes(bytes(data))
+    again = build([SAMPLE], tmp_path / "idx", str(tiny_model), embedder=embedder)
+    # neither its vectors nor its analysed terms were copied into the new generation
+    assert again.reused == 0 and again.sentences_reused == 0 and again.terms_reused == 0
+    load(tmp_path / "idx")
