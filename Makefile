@@ -35,12 +35,14 @@ reliability: $(STAMP)
 	HOIBAO_RELIABILITY_TABLE=var/reliability-table.md $(PY) -m pytest -q tests/reliability --long
 
 # Benchmarks at 10k / 100k / 1M passages (about an hour): SOURCE = real articles to
-# imitate, MODEL = the serving embedding model (e.g. an export-onnx folder).
+# imitate, MODEL = the serving embedding model (e.g. an export-onnx folder), COMPARE =
+# another model whose embedding throughput to measure too.
 SOURCE ?= ../shared/data/dev/articles.jsonl
 MODEL ?= $(EMBEDDING_MODEL)
+COMPARE ?=
 bench: $(STAMP)
 	$(PY) -m index bench --source $(SOURCE) --sizes 10000 100000 1000000 --out var/bench \
-	  $(if $(MODEL),--model $(MODEL) --real-queries,)
+	  $(if $(MODEL),--model $(MODEL) --real-queries,) $(if $(COMPARE),--compare-model $(COMPARE),)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

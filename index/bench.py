@@ -221,7 +221,7 @@ def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int
     return out
 
 
-def embed_throughput(model: str, source: Path, n: int = 256) -> dict[str, Any]:
+def embed_throughput(model: str, source: Path, n: int = 512) -> dict[str, Any]:
     from .chunks import chunk_article, passage_text
     from .vectors import load_embedder
 

@@ -33,7 +33,7 @@ HOSTILE = [
 ]
 hostile_text = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=200)), max_size=12).map("".join)
 # `cases` is shared across examples on purpose: it only counts them.
-EXAMPLES = 1000 if os.environ.get("HOIBAO_LONG") == "1" or "--long" in sys.argv else 60
+EXAMPLES = 300 if os.environ.get("HOIBAO_LONG") == "1" or "--long" in sys.argv else 60
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 
