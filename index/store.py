@@ -192,7 +192,7 @@ def prune(index_dir: Path, keep: int = KEEP) -> None:
                 kept += 1
                 continue
             except IndexUnavailable as exc:
-                log.warning("pruning damaged generation %s: %s", name, exc)
+                log.warning("pruning unusable generation %s: %s", name, exc)
         shutil.rmtree(path, ignore_errors=True)
 
 
