@@ -51,7 +51,8 @@ class Bot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: Path = SAMPLE) -> AsyncIterator[Bot]:
+async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: Path = SAMPLE,
+                      request_timeout: float = 1.0) -> AsyncIterator[Bot]:
     """The bot polling the fake server, over an index of a copy of `source`."""
     articles = tmp_path / "articles"
     shutil.copytree(source, articles)
@@ -60,7 +61,7 @@ async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: 
     fake = FakeTelegram(TOKEN).start()
     settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(f"{ADMIN},1087968824"),
                            index=IndexSettings(index_dir, articles, None), api_base_url=fake.url,
-                           feedback_file=tmp_path / "feedback.jsonl", log_level="DEBUG", request_timeout=1.0)
+                           feedback_file=tmp_path / "feedback.jsonl", log_level="DEBUG", request_timeout=request_timeout)
     setup_logging(settings)
     caplog.set_level(logging.DEBUG)
     svc = IndexService(settings.index)
