@@ -11,11 +11,13 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import store
 from index.answer import Answer, Engine
+from index.articles import Article
 from index.build import BuildSummary, build
 from index.generation import Generation, load
 from index.settings import IndexSettings
@@ -67,6 +69,9 @@ class IndexService:
         self.stats = Stats()
         self.rebuild = RebuildState()
         self._lock = threading.Lock()
+        # Called (from the thread that swapped) with the articles a swap brought that the
+        # previous generation did not have; never at the first load. Alerts listen here.
+        self.on_new_articles: list[Callable[[list[Article]], None]] = []
 
     def load(self) -> None:
         """Load the live generation; on failure keep what was serving and remember why."""
@@ -91,6 +96,7 @@ class IndexService:
                 self.embedder = load_embedder(self.settings.embedding_model or gen.model)
             except ModelError as exc:
                 log.error("%s — answering with BM25 only", exc)
+        previous = self.engine
         if self.embedder is not None and gen.model and self.embedder.name != gen.model:
             log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
                         gen.model, self.embedder.name)
@@ -98,6 +104,20 @@ class IndexService:
         else:
             self.engine = Engine(gen, self.embedder)
         log.info("serving generation %s (%d articles, %d chunks)", gen.name, len(gen.articles), gen.n_chunks)
+        if previous is not None and previous.gen.name != gen.name:
+            self._announce(previous.gen, gen)
+
+    def _announce(self, old: Generation, new: Generation) -> None:
+        """Tell listeners which articles the swap brought; a listener's failure is logged, not raised."""
+        known = {a.id for a in old.articles}
+        fresh = [a for a in new.articles if a.id not in known]
+        if not fresh:
+            return
+        for listener in list(self.on_new_articles):
+            try:
+                listener(fresh)
+            except Exception:
+                log.exception("new-article listener failed")
 
     def _last_good(self) -> Generation | None:
         """At start-up with a damaged live generation: the newest older one that verifies.
