@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,12 +28,18 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: own BM25 arrays (hashed vocabulary), half-precision sentence vectors
+FORMAT_VERSION = 3  # 2: own BM25 arrays, half-precision sentence vectors; 3: idf at query time, delta segments
 KEEP = 2
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sha256"  # the manifest's own checksum: a damaged manifest is named as such
 GENERATIONS = "generations"
 PARTIAL = ".partial"
+FAULT_ENV = "HOIBAO_FAULT_AT"  # crash tests only: see fault_point
+# Where fault_point is called, in build order: a kill before "switched" leaves the old
+# generation live, from "switched" on the new one (docs/reliability.md, "Fault-injection hook").
+FAULT_POINTS = ("locked", "clean", "written", "manifest", "synced", "renamed", "current-tmp",
+                "switched", "prune")
+_fault_hits: dict[str, int] = {}
 
 
 class IndexUnavailable(RuntimeError):
@@ -41,6 +48,25 @@ class IndexUnavailable(RuntimeError):
 
 class BuildLocked(RuntimeError):
     """Another build holds the index lock."""
+
+
+def fault_point(name: str) -> None:
+    """With HOIBAO_FAULT_AT=<name>:<n>, SIGKILL this process the n-th time it reaches `name`.
+
+    Crash tests land a kill at an exact step of a build this way, instead of after a
+    guessed delay that a slower or faster machine turns into another step. Unset (as
+    always outside tests), it costs one environment lookup and does nothing."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.rpartition(":")
+    if point not in FAULT_POINTS or not nth.isdigit():  # a typo must not silently never fire
+        raise ValueError(f"{FAULT_ENV}={spec!r}: expected <point>:<n>, point one of {', '.join(FAULT_POINTS)}")
+    if point != name:
+        return
+    _fault_hits[name] = _fault_hits.get(name, 0) + 1
+    if _fault_hits[name] == int(nth):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def sha256_file(path: Path) -> str:
@@ -114,6 +140,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
                 raise BuildLocked(f"another build is running on {index_dir}") from exc
             raise
+        fault_point("locked")
         yield
     finally:
         os.close(fd)
@@ -126,6 +153,7 @@ def clean_leftovers(index_dir: Path) -> list[str]:
     if gens.is_dir():
         for p in gens.iterdir():
             if p.name.endswith(PARTIAL):
+                fault_point("clean")
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p.name)
     tmp = index_dir / "CURRENT.tmp"
@@ -146,11 +174,15 @@ def clean_if_idle(index_dir: Path) -> list[str]:
         return []
 
 
-def write_manifest(gen: Path, info: dict[str, object]) -> dict[str, object]:
-    files = {str(p.relative_to(gen)): sha256_file(p)
-             for p in sorted(gen.rglob("*")) if p.is_file() and p.name not in (MANIFEST, MANIFEST_SUM)}
+def write_manifest(gen: Path, info: dict[str, object], known: dict[str, str] | None = None) -> dict[str, object]:
+    """`known`: checksums of files hard-linked from a generation that verified (not hashed again)."""
+    fault_point("written")  # every data file is in the .partial directory, no manifest yet
+    known = known or {}
+    files = {rel: known.get(rel) or sha256_file(p) for p in sorted(gen.rglob("*"))
+             if p.is_file() and p.name not in (MANIFEST, MANIFEST_SUM) and (rel := str(p.relative_to(gen)))}
     manifest = {"format_version": FORMAT_VERSION, **info, "files": files}
     (gen / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    fault_point("manifest")
     (gen / MANIFEST_SUM).write_text(sha256_file(gen / MANIFEST) + "\n", encoding="utf-8")
     return manifest
 
@@ -159,14 +191,18 @@ def publish(index_dir: Path, partial: Path) -> Path:
     """fsync the finished generation, rename it into place, switch CURRENT, prune."""
     final = partial.with_name(partial.name.removesuffix(PARTIAL))
     fsync_tree(partial)
+    fault_point("synced")
     os.rename(partial, final)
     fsync_dir(final.parent)
+    fault_point("renamed")  # complete under its final name, but CURRENT still names the old one
     tmp = index_dir / "CURRENT.tmp"
     with tmp.open("w", encoding="utf-8") as fh:
         fh.write(final.name + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    fault_point("current-tmp")
     os.replace(tmp, index_dir / "CURRENT")
+    fault_point("switched")
     # From here the new generation is live and complete; failing the build now would
     # report a rebuild as failed that is serving. Durability of the switch is logged.
     try:
@@ -188,18 +224,35 @@ def prune(index_dir: Path, keep: int = KEEP) -> None:
         path = generations_dir(index_dir) / name
         if kept < keep:
             try:
-                read_manifest(path)
+                shared = shared_files(path, generations_dir(index_dir) / live) if live else frozenset()
+                read_manifest(path, trusted=shared)
                 kept += 1
                 continue
             except IndexUnavailable as exc:
                 log.warning("pruning unusable generation %s: %s", name, exc)
+        fault_point("prune")
         shutil.rmtree(path, ignore_errors=True)
 
 
+def shared_files(gen: Path, other: Path) -> frozenset[str]:
+    """Files of `gen` that are hard links to `other`'s (an update's shared base): when
+    `other` has just verified, checking them again would only re-read the same bytes."""
+    same = []
+    for p in gen.rglob("*"):
+        try:
+            if p.is_file() and (other / p.relative_to(gen)).stat().st_ino == p.stat().st_ino:
+                same.append(str(p.relative_to(gen)))
+        except OSError:
+            continue
+    return frozenset(same)
+
+
 def read_manifest(gen: Path, verify: bool = True, model: str | None = None,
-                  any_format: bool = False) -> dict[str, object]:
+                  any_format: bool = False, trusted: frozenset[str] = frozenset()) -> dict[str, object]:
     """Manifest of a generation, refusing unknown formats, wrong models and bad checksums.
-    `any_format`: a build reusing an older generation's vectors checks only its files."""
+    `any_format`: a build reusing an older generation's vectors checks only its files.
+    `trusted`: files known to be inodes this process already verified (hard links shared
+    with the generation it serves): their presence is checked, not their bytes again."""
     path = gen / MANIFEST
     if verify and not (any_format and not (gen / MANIFEST_SUM).exists()):  # format 1 had no sidecar
         try:
@@ -239,6 +292,6 @@ def read_manifest(gen: Path, verify: bool = True, model: str | None = None,
             f = gen / name
             if not f.is_file():
                 raise IndexUnavailable(f"{f}: missing")
-            if sha256_file(f) != digest:
+            if name not in trusted and sha256_file(f) != digest:
                 raise IndexUnavailable(f"{f}: checksum mismatch (file damaged)")
     return manifest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import shutil
@@ -52,8 +53,13 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: Path = SAMPLE,
-                      request_timeout: float = 1.0) -> AsyncIterator[Bot]:
-    """The bot polling the fake server, over an index of a copy of `source`."""
+                      request_timeout: float = 10.0, **overrides: object) -> AsyncIterator[Bot]:
+    """The bot polling the fake server, over an index of a copy of `source`.
+
+    `request_timeout` is the bot's default: a tight one made a loaded machine drop answers
+    (a timed-out send is not retried). Tests of timeouts use `Fault(hang=True)` instead.
+    On leaving, the bot has finished every update it fetched (PTB's stop drains them), so
+    a check that something did *not* happen belongs after the `async with`."""
     articles = tmp_path / "articles"
     shutil.copytree(source, articles)
     index_dir = tmp_path / "index"
@@ -62,6 +68,7 @@ async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: 
     settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(f"{ADMIN},1087968824"),
                            index=IndexSettings(index_dir, articles, None), api_base_url=fake.url,
                            feedback_file=tmp_path / "feedback.jsonl", log_level="DEBUG", request_timeout=request_timeout)
+    settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
     setup_logging(settings)
     caplog.set_level(logging.DEBUG)
     svc = IndexService(settings.index)

@@ -7,13 +7,16 @@ be told to fail calls (429 with retry_after, 500/502, slow answers).
 
 from __future__ import annotations
 
+import email.policy
 import json
+import select
 import socket
 import struct
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,7 +24,7 @@ from urllib.parse import parse_qs
 BOT_ID = 5000001
 BOT_USERNAME = "hoibao_test_bot"
 JSON_FIELDS = {"reply_markup", "entities", "commands", "allowed_updates", "link_preview_options",
-               "reply_parameters"}
+               "reply_parameters", "results", "button"}
 
 
 @dataclass
@@ -34,7 +37,9 @@ class Call:
 @dataclass
 class Fault:
     """Answer the next `times` calls of `method` with an error instead (or, with
-    `every`, each every-th call for good). Status 0 drops the connection (RST)."""
+    `every`, each every-th call for good). Status 0 drops the connection (RST).
+    `hang`: hold the call until the client gives up (a timeout by construction, whatever
+    its timeout is), recorded as `!method`; answered normally if it waits `delay` s."""
 
     method: str
     status: int
@@ -42,6 +47,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     every: int = 0
+    hang: bool = False
 
 
 @dataclass
@@ -55,6 +61,9 @@ class FakeTelegram:
     next_message_id: int = 100
     cond: threading.Condition = field(default_factory=threading.Condition)
     on_call: Callable[[Call], None] | None = None
+    blocked: set[int] = field(default_factory=set)  # chats whose sendMessage gets 403 (blocked the bot)
+    flooded: dict[int, int] = field(default_factory=dict)  # chat → retry_after: its sendMessage gets 429
+    admins: dict[int, set[int]] = field(default_factory=dict)  # group id → its admins, for getChatMember
     server: ThreadingHTTPServer | None = None
 
     # --- control from tests -------------------------------------------------------------
@@ -139,6 +148,14 @@ class FakeTelegram:
         params = self._params(req.headers.get("Content-Type", ""), body)
         call = Call(method, params, time.monotonic())
         fault = self._take_fault(method)
+        if fault is not None and fault.hang:
+            if self._until_hangup(req, fault.delay):
+                with self.cond:
+                    self.calls.append(Call(f"!{method}", params, call.at))
+                    self.cond.notify_all()
+                req.close_connection = True
+                return
+            fault = None
         if fault is not None and fault.status == 200:  # only slow: answer late, normally
             time.sleep(fault.delay)
             fault = None
@@ -162,6 +179,18 @@ class FakeTelegram:
         if method == "getUpdates":
             self._send(req, 200, {"ok": True, "result": self._updates(params)})
             return
+        chat = int(params.get("chat_id") or 0)
+        if method == "sendMessage" and (chat in self.blocked or chat in self.flooded):
+            with self.cond:
+                self.calls.append(Call(f"!{method}", params, call.at))
+                self.cond.notify_all()
+            if chat in self.blocked:
+                self._send(req, 403, {"ok": False, "error_code": 403,
+                                      "description": "Forbidden: bot was blocked by the user"})
+            else:
+                self._send(req, 429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
+                                      "parameters": {"retry_after": self.flooded[chat]}})
+            return
         result = self._result(method, params)
         with self.cond:
             self.calls.append(call)
@@ -169,6 +198,17 @@ class FakeTelegram:
         if self.on_call:
             self.on_call(call)
         self._send(req, 200, {"ok": True, "result": result})
+
+    @staticmethod
+    def _until_hangup(req: BaseHTTPRequestHandler, limit: float) -> bool:
+        """True once the client closes the connection (its timeout ran out), False after `limit` s."""
+        conn = req.connection
+        if not select.select([conn], [], [], limit)[0]:
+            return False
+        try:
+            return conn.recv(1, socket.MSG_PEEK) == b""
+        except OSError:  # reset by the client: it gave up too
+            return True
 
     def _take_fault(self, method: str) -> Fault | None:
         with self.cond:
@@ -189,6 +229,14 @@ class FakeTelegram:
         if "json" in ctype:
             data = json.loads(body)
             return data if isinstance(data, dict) else {}
+        if ctype.startswith("multipart/form-data"):  # uploads (sendPhoto): files kept as bytes
+            msg = BytesParser(policy=email.policy.HTTP).parsebytes(f"Content-Type: {ctype}\r\n\r\n".encode() + body)
+            parts: dict[str, Any] = {}
+            for part in msg.iter_parts():
+                name, raw = part.get_param("name", header="content-disposition"), part.get_payload(decode=True)
+                parts[str(name)] = raw if part.get_filename() else (
+                    json.loads(raw) if name in JSON_FIELDS else raw.decode())
+            return parts
         out: dict[str, Any] = {}
         for k, v in parse_qs(body.decode(), keep_blank_values=True).items():
             out[k] = json.loads(v[0]) if k in JSON_FIELDS else v[0]
@@ -209,6 +257,19 @@ class FakeTelegram:
             return {"id": BOT_ID, "is_bot": True, "first_name": "Hỏi Báo", "username": BOT_USERNAME,
                     "can_join_groups": True, "can_read_all_group_messages": False,
                     "supports_inline_queries": False}
+        if method == "getChatMember":
+            uid = int(p.get("user_id") or 0)
+            status = "creator" if uid in self.admins.get(int(p.get("chat_id") or 0), set()) else "member"
+            return {"status": status, "user": self.user(uid), "is_anonymous": False}
+        if method == "sendPhoto":
+            with self.cond:
+                mid = self.next_message_id
+                self.next_message_id += 1
+            chat_id = int(p.get("chat_id") or 0)
+            return {"message_id": mid, "date": int(time.time()), "caption": p.get("caption", ""),
+                    "photo": [{"file_id": f"photo{mid}", "file_unique_id": f"u{mid}", "width": 900, "height": 700}],
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hỏi Báo", "username": BOT_USERNAME}}
         if method in ("sendMessage", "editMessageText"):
             with self.cond:
                 mid = int(p.get("message_id") or 0) or self.next_message_id

@@ -35,7 +35,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[Application, FakeTelegram, 
     fake = FakeTelegram(TOKEN).start()
     settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(str(ADMIN)),
                            index=IndexSettings(tmp_path / "idx", articles, None), api_base_url=fake.url,
-                           feedback_file=tmp_path / "fb.jsonl", request_timeout=2.0)
+                           feedback_file=tmp_path / "fb.jsonl", request_timeout=10.0)  # a timed-out send is lost
     svc = IndexService(settings.index)
     svc.load()
     application = build_application(settings, svc)

@@ -1,4 +1,4 @@
-"""Crash safety: rebuilds SIGKILLed at random points, and I/O faults injected into
+"""Crash safety: rebuilds SIGKILLed at each named step (store.fault_point), and I/O faults injected into
 every write, fsync and rename of a rebuild. The live index must always load and
 answer exactly as the old or the new generation; a failed rebuild changes nothing."""
 
@@ -7,13 +7,11 @@ from __future__ import annotations
 import builtins
 import errno
 import io
-import json
 import os
 import random
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,44 +52,61 @@ def _assert_clean_and_live(index_dir: Path, allowed: dict[str, Fingerprint]) -> 
     return matches[0]
 
 
+BEFORE_SWITCH = store.FAULT_POINTS[:store.FAULT_POINTS.index("switched")]
+
+
+def _plan(long: bool) -> list[str]:
+    """Kill points: every point once (so both sides of the switch, every run), then seeded
+    shuffles of them — deterministic, whatever the machine's speed."""
+    rng = random.Random(20261127)
+    plan = list(store.FAULT_POINTS)
+    while len(plan) < (200 if long else 12):
+        plan += rng.sample(store.FAULT_POINTS, len(store.FAULT_POINTS))
+    return plan[:200 if long else 12]
+
+
+def _killed_at(point: str, articles: Path, index_dir: Path, nth: int = 1) -> None:
+    """A rebuild that SIGKILLs itself the nth time it reaches `point`."""
+    out = subprocess.run(_build_cmd(articles, index_dir), env={**_env(), store.FAULT_ENV: f"{point}:{nth}"},
+                         capture_output=True, timeout=600)  # a hang detector, not a measurement
+    assert out.returncode == -signal.SIGKILL, f"{point}:{nth} not reached: {out.stderr.decode()[-2000:]}"
+
+
 @pytest.mark.group("Crash safety: rebuilds SIGKILLed at a random point")
 def test_sigkilled_rebuilds_leave_a_generation_that_answers_as_old_or_new(
         tmp_path: Path, long: bool, cases: Cases) -> None:
     a, b = article_sets(tmp_path)
-    expected: dict[str, Fingerprint] = {}
-    for name, arts in (("A", a), ("B", b)):
-        build([arts], tmp_path / f"ref-{name}", None)
-        expected[name] = fingerprint(tmp_path / f"ref-{name}")
-    assert expected["A"] != expected["B"]
     index_dir = tmp_path / "index"
-    t = time.perf_counter()
-    out = subprocess.run([*_build_cmd(a, index_dir), "--json"], env=_env(), check=True, capture_output=True)
-    full = time.perf_counter() - t
-    # Kill points: uniform over the build's own work (after the interpreter's start-up),
-    # a little past its end so some kills land after the switch.
-    work = sum(json.loads(out.stdout)["seconds"].values())
-    startup = max(full - work, 0.0)
+    expected: dict[str, Fingerprint] = {}
+    for name, arts in (("A", a), ("B", b)):  # two complete generations: every rebuild prunes one
+        build([arts], index_dir, None)
+        expected[name] = fingerprint(index_dir)
+    assert expected["A"] != expected["B"]
     live = _assert_clean_and_live(index_dir, expected)
-    rng = random.Random(20261127)
+    rng = random.Random(20261128)
     outcomes: Counter[str] = Counter()
-    for _ in range(200 if long else 12):
+    for point in _plan(long):
         target = "B" if live == "A" else "A"
         before = store.current_name(index_dir)
-        proc = subprocess.Popen(_build_cmd(a if target == "A" else b, index_dir), env=_env(),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(startup * rng.uniform(0.8, 1.0) + rng.uniform(0.0, work * 1.2))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        partial = any(p.name.endswith(store.PARTIAL) for p in store.generations_dir(index_dir).iterdir())
+        if point == "clean":  # a kill while cleaning up after an earlier killed build
+            _killed_at("written", a if target == "A" else b, index_dir)
+            assert store.current_name(index_dir) == before
+            assert [p for p in store.generations_dir(index_dir).iterdir() if p.name.endswith(store.PARTIAL)]
+        # The previous live generation is kept, every older complete one pruned: pick which deletion.
+        nth = rng.randint(1, len(store.generation_names(index_dir)) - 1) if point == "prune" else 1
+        _killed_at(point, a if target == "A" else b, index_dir, nth)
         now = _assert_clean_and_live(index_dir, {live: expected[live], target: expected[target]})
         switched = store.current_name(index_dir) != before
-        assert switched == (now != live)
-        outcomes["switched" if switched else "partial left" if partial else "killed before writing"] += 1
+        assert switched == (now != live) == (point not in BEFORE_SWITCH), f"killed at {point}"
+        outcomes[point] += 1
         live = now
         cases.add()
-    print(f"\nSIGKILL outcomes: {dict(outcomes)}")
-    # the kills really landed across the build, not all before or after it
-    assert outcomes["switched"] and outcomes["partial left"]
+    print(f"\nSIGKILL points: {dict(outcomes)}")
+    assert set(outcomes) == set(store.FAULT_POINTS)  # both sides of the switch, by construction
+    build([a if live == "B" else b], index_dir, None)  # an unkilled rebuild leaves no debris
+    assert len(store.generation_names(index_dir)) == store.KEEP
+    assert not [p for p in store.generations_dir(index_dir).iterdir() if p.name.endswith(store.PARTIAL)]
+    assert not (index_dir / "CURRENT.tmp").exists()
 
 
 class Faults:
