@@ -16,12 +16,15 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot.handlers import admin, ask, topic
+from bot import alerts as bot_alerts
+from bot.handlers import admin, alerts, ask, inline, news, report, sources, topic
 from bot.handlers.common import AskedStore, Context
+from bot.jobs import schedule_sync
 from bot.service import IndexService
 from bot.settings import BotSettings
 
@@ -81,7 +84,10 @@ async def on_error(update: object, context: Context) -> None:
 
 
 COMMANDS = [BotCommand("start", "Bắt đầu"), BotCommand("help", "Hướng dẫn"),
-            BotCommand("topic", "Xem bài theo chủ đề"), BotCommand("hoi", "Hỏi (trong nhóm)")]
+            BotCommand("topic", "Xem bài theo chủ đề"), BotCommand("moi", "Tin mới nhất (theo chủ đề)"),
+            BotCommand("theodoi", "Nhận tin mới về một chủ đề, từ khóa"),
+            BotCommand("dangtheodoi", "Đang theo dõi"), BotCommand("huytheodoi", "Hủy theo dõi"),
+            BotCommand("hoi", "Hỏi (trong nhóm)")]
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -107,6 +113,9 @@ def build_application(settings: BotSettings, svc: IndexService) -> Application: 
     app = builder.build()
     app.bot_data.update(service=svc, settings=settings, asked=AskedStore())
     add_handlers(app)
+    schedule_sync(app, settings)
+    report.install(app, settings)  # the question log and its daily retention job
+    bot_alerts.install(app, svc, settings)  # new articles → push queue → delivery job
     return app
 
 
@@ -115,14 +124,23 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", admin.on_start, filters=fresh))
     app.add_handler(CommandHandler("help", admin.on_help, filters=fresh))
     app.add_handler(CommandHandler("stats", admin.on_stats, filters=fresh))
+    app.add_handler(CommandHandler("baocao", report.on_baocao, filters=fresh))
     app.add_handler(CommandHandler("reindex", admin.on_reindex, filters=fresh))
+    app.add_handler(CommandHandler("sources", sources.on_sources, filters=fresh))
     app.add_handler(CommandHandler("topic", topic.on_topic, filters=fresh))
     app.add_handler(CommandHandler("hoi", ask.on_hoi, filters=fresh))
+    app.add_handler(CommandHandler("moi", news.on_moi, filters=fresh))
+    app.add_handler(CommandHandler("theodoi", alerts.on_follow, filters=fresh))
+    app.add_handler(CommandHandler("huytheodoi", alerts.on_unfollow, filters=fresh))
+    app.add_handler(CommandHandler("dangtheodoi", alerts.on_following, filters=fresh))
+    app.add_handler(InlineQueryHandler(inline.on_inline))
     app.add_handler(MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, ask.on_text))
     app.add_handler(CallbackQueryHandler(ask.on_more, pattern=r"^more:"))
     app.add_handler(CallbackQueryHandler(ask.on_feedback, pattern=r"^fb:"))
     app.add_handler(CallbackQueryHandler(topic.on_topic_page, pattern=r"^tp:"))
     app.add_handler(CallbackQueryHandler(admin.on_example, pattern=r"^ask:"))
+    app.add_handler(CallbackQueryHandler(news.on_news_page, pattern=r"^nw:"))
+    app.add_handler(CallbackQueryHandler(alerts.on_unsub_button, pattern=r"^unsub:"))
     app.add_error_handler(on_error)
 
 

@@ -19,8 +19,10 @@ from index import store
 from index.answer import Answer, Engine
 from index.articles import Article
 from index.build import BuildSummary, build
+from index.fetch import FetchSettings
 from index.generation import Generation, load
 from index.settings import IndexSettings
+from index.sync import SyncResult, sync
 from index.vectors import Encoder, ModelError, load_embedder
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class IndexService:
         # Called (from the thread that swapped) with the articles a swap brought that the
         # previous generation did not have; never at the first load. Alerts listen here.
         self.on_new_articles: list[Callable[[list[Article]], None]] = []
+        self.last_sync: SyncResult | None = None
+        self.last_sync_error: str | None = None
 
     def load(self) -> None:
         """Load the live generation; on failure keep what was serving and remember why."""
@@ -81,7 +85,7 @@ class IndexService:
             if removed:
                 log.warning("removed leftovers of an interrupted build: %s", ", ".join(removed))
         try:
-            gen = load(self.settings.index_dir, model=None)
+            gen = load(self.settings.index_dir, model=None, previous=self.engine.gen if self.engine else None)
         except store.IndexUnavailable as exc:
             self.error = str(exc)
             log.error("index unavailable: %s", exc)
@@ -109,8 +113,8 @@ class IndexService:
 
     def _announce(self, old: Generation, new: Generation) -> None:
         """Tell listeners which articles the swap brought; a listener's failure is logged, not raised."""
-        known = {a.id for a in old.articles}
-        fresh = [a for a in new.articles if a.id not in known]
+        known = {a.id for a in old.live_articles}
+        fresh = [a for a in new.live_articles if a.id not in known]
         if not fresh:
             return
         for listener in list(self.on_new_articles):
@@ -150,12 +154,47 @@ class IndexService:
 
     def start_rebuild(self) -> bool:
         """Start a rebuild thread unless one is running; False when one already is."""
+        if not self._claim("start"):
+            return False
+        threading.Thread(target=self._rebuild, name="reindex", daemon=True).start()
+        return True
+
+    def _claim(self, phase: str) -> bool:
+        """Single flight: a rebuild and a sync never run at once (the second is skipped)."""
         with self._lock:
             if self.rebuild.running:
                 return False
-            self.rebuild = RebuildState(running=True, phase="start", started=time.monotonic())
-        threading.Thread(target=self._rebuild, name="reindex", daemon=True).start()
-        return True
+            self.rebuild = RebuildState(running=True, phase=phase, started=time.monotonic())
+            return True
+
+    def sync(self, sources: list[str], fetch_settings: FetchSettings | None = None) -> SyncResult | None:
+        """Fetch the sources and update the index incrementally, then swap it in; None when a
+        rebuild or another sync is running. Raises what failed; what serves stays as it was."""
+        if not self._claim("sync"):
+            log.info("sync skipped: a rebuild or sync is running")
+            return None
+        try:
+            engine = self.engine
+            live = store.current_path(self.settings.index_dir)
+            # The generation serving was verified when loaded: the update need not re-read it.
+            files = engine.gen.manifest["files"] if engine is not None and engine.gen.path == live else {}
+            trusted = frozenset(map(str, files)) if isinstance(files, dict) else frozenset()
+            result = sync(sources, self.settings.articles_dir, self.settings.index_dir, self._model(),
+                          fetch_settings, embedder=self._embedder_for(self._model()), trusted=trusted)
+            if engine is None or result.generation != engine.gen.name:
+                self.load()
+                if self.error:
+                    raise store.IndexUnavailable(self.error)
+            self.last_sync = result
+            return result
+        finally:
+            self.rebuild.running = False
+
+    def _model(self) -> str | None:
+        return self.settings.embedding_model if self.embedder is not None or self._wants_vectors() else None
+
+    def _embedder_for(self, model: str | None) -> Encoder | None:
+        return self.embedder if self.embedder is not None and self.embedder.name == model else None
 
     def _rebuild(self) -> None:
         state = self.rebuild
@@ -164,10 +203,9 @@ class IndexService:
             state.phase, state.done, state.total = phase, done, total
 
         try:
-            model = self.settings.embedding_model if self.embedder is not None or self._wants_vectors() else None
-            embedder = self.embedder if self.embedder is not None and self.embedder.name == model else None
+            model = self._model()
             state.summary = build([self.settings.articles_dir], self.settings.index_dir, model,
-                                  progress=progress, embedder=embedder)
+                                  progress=progress, embedder=self._embedder_for(model))
             self.load()
             if self.error:
                 raise store.IndexUnavailable(self.error)

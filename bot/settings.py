@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,14 @@ class BotSettings:
     log_level: str = "INFO"
     request_timeout: float = 10.0  # seconds for one Bot API call (long polling adds its own)
     admin_problem: str | None = None  # why admin commands are disabled, logged at start
+    alerts_db: Path = Path("var/alerts.sqlite3")  # subscriptions and the push queue
+    inline_delay: float = 0.6  # seconds an inline query waits for the reader to stop typing
+    inline_cache_time: int = 300  # seconds Telegram may serve an inline answer from its cache
+    sources: tuple[str, ...] = ()  # feeds/sitemaps the bot follows by itself (SOURCES)
+    sync_minutes: float = 15.0  # between two syncs; 0 turns the timed sync off
+    question_log_file: Path | None = Path("var/questions.sqlite3")  # None: QUESTION_LOG=off
+    question_log_days: int = 90
+    question_log_secret: str | None = None  # None: generated once next to the log file
 
     @classmethod
     def from_env(cls) -> BotSettings:
@@ -66,4 +75,19 @@ class BotSettings:
             feedback_file=Path(env.get("FEEDBACK_FILE", "var/feedback.jsonl")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             request_timeout=float(env.get("TELEGRAM_REQUEST_TIMEOUT", "10")),
+            alerts_db=Path(env.get("ALERTS_DB", "").strip() or "var/alerts.sqlite3"),
+            inline_delay=float(env.get("INLINE_DELAY", "0.6")),
+            inline_cache_time=int(env.get("INLINE_CACHE_TIME", "300")),
+            sources=tuple(u for u in re.split(r"[\s,]+", env.get("SOURCES", "")) if u),
+            sync_minutes=max(0.0, float(env.get("SYNC_MINUTES", "15") or 0)),
+            question_log_file=_question_log_file(env),
+            question_log_days=max(1, int(env.get("QUESTION_LOG_DAYS", "90"))),  # 0 would empty the log daily
+            question_log_secret=env.get("QUESTION_LOG_SECRET", "").strip() or None,
         )
+
+
+def _question_log_file(env: Mapping[str, str]) -> Path | None:
+    """QUESTION_LOG=off turns the question log off; otherwise QUESTION_LOG_FILE names it."""
+    if env.get("QUESTION_LOG", "on").strip().lower() in ("off", "0", "false", "no"):
+        return None
+    return Path(env.get("QUESTION_LOG_FILE", "").strip() or "var/questions.sqlite3")

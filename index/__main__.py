@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from . import store
@@ -67,7 +68,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return 1
     size = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
-    info = {"generation": gen.name, "articles": m["articles"], "chunks": m["chunks"], "model": m.get("model"),
+    delta = m.get("delta") if isinstance(m.get("delta"), dict) else None
+    live = int(m["articles"]) - (int(delta["dead"]) if delta else 0)  # type: ignore[call-overload, index]
+    info = {"generation": gen.name, "articles": live, "chunks": m["chunks"], "model": m.get("model"),
+            "delta": delta, "base_built_at": m.get("base_built_at", m.get("built_at")),
             "dim": m.get("dim"), "built_at": m.get("built_at"), "format_version": m["format_version"],
             "package_version": m.get("package_version"), "bytes": size, "topics": m.get("topics", {})}
     if args.json:
@@ -106,10 +110,12 @@ def cmd_search(args: argparse.Namespace) -> int:
     engine = _engine(args)
     if engine is None:
         return 1
-    ans = engine.answer(args.question, k=args.k)
+    ans = engine.answer(args.question, k=args.k, today=args.today)
     if args.json:
         print(json.dumps(ans.to_json(), ensure_ascii=False))
         return 0
+    if ans.period:  # as the reply says it: "Trong tháng 3/2025: …"
+        print(ans.period.phrase[0].upper() + ans.period.phrase[1:] + ":")
     print(f"answered: {ans.answered} (confidence {ans.confidence:.2f})")
     for i, h in enumerate(ans.hits, 1):
         print(f"\n{i}. {h.title} ({h.published or 'no date'}) {h.url or ''}\n   «{h.quote}»\n   score {h.score:.3f}")
@@ -123,14 +129,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if engine is None:
         return 1
     return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
-                    limit=args.limit, dump=args.dump, gate=args.gate)
+                    limit=args.limit, dump=args.dump, gate=args.gate, today=args.today)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
 
-    results = run(Path(args.source), args.sizes, Path(args.out), args.model if args.real_queries else None,
-                  args.queries, compare=args.compare_model, add_to=args.add_to)
+    if args.update_sizes:
+        from .bench_update import run as run_update
+
+        model = args.model if args.real_queries else None
+        run_update(Path(args.source), args.update_sizes, Path(args.out), model, args.queries)
+        print((Path(args.out) / "update-results.md").read_text(encoding="utf-8"))
+        if args.sizes is None:
+            return 0
+
+    results = run(Path(args.source), args.sizes or [10_000, 100_000, 1_000_000], Path(args.out),
+                  args.model if args.real_queries else None, args.queries, compare=args.compare_model,
+                  add_to=args.add_to)
     print((Path(args.out) / "results.md").read_text(encoding="utf-8"))
     return 0 if results["sizes"] else 1
 
@@ -141,6 +157,11 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     out = export(args.model, Path(args.out), quantize=not args.fp32)
     print(f"wrote {out}: use it as EMBEDDING_MODEL (then rebuild the index: its vectors differ slightly)")
     return 0
+
+
+def _today_option(*parsers: argparse.ArgumentParser) -> None:
+    for sp in parsers:  # "tháng này", "mới nhất" are read against it
+        sp.add_argument("--today", type=date.fromisoformat, help="YYYY-MM-DD: pin today (default: the clock, UTC+7)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,10 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--limit", type=int, default=0, help="first N questions only")
     e.add_argument("--dump", help="write per-question results as JSONL here")
     e.add_argument("--gate", help="thresholds file (quality-gate.json): exit 3 when any is missed")
+    _today_option(s, e)
     e.set_defaults(fn=cmd_eval)
     bn = sub.add_parser("bench", help="build and serve synthetic corpora of N passages, timed")
     bn.add_argument("--source", required=True, help="real articles whose vocabulary and lengths to imitate")
-    bn.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    bn.add_argument("--sizes", type=int, nargs="+", default=None, help="passages (default 10k 100k 1M)")
+    bn.add_argument("--update-sizes", type=int, nargs="+", default=[],
+                    help="archives of N articles: time 20 and 100 new ones becoming answerable")
     bn.add_argument("--out", default="bench-out")
     bn.add_argument("--model", default=env.embedding_model, help="model for query embeddings and throughput")
     bn.add_argument("--real-queries", action="store_true", help="embed queries and measure throughput with --model")
@@ -189,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     bn.add_argument("--add-to", type=int, default=10_000,
                     help="time adding 100 articles to an index of this many (0: skip)")
     bn.set_defaults(fn=cmd_bench)
+    from .sync_cli import add_parsers
+
+    add_parsers(sub, common, env)
+    from .fetch.cli import add_parser as add_fetch_parser
+
+    add_fetch_parser(sub)
     ex = sub.add_parser("export-onnx", help="write an int8 ONNX copy of a sentence-transformers model")
     ex.add_argument("--model", default=env.embedding_model, help="sentence-transformers model folder")
     ex.add_argument("--out", required=True, help="folder to write (becomes an EMBEDDING_MODEL)")

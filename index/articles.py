@@ -6,7 +6,6 @@ Bad input never stops a build: every file or line that cannot be used becomes a
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import itertools
 import json
@@ -14,10 +13,12 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from .decode import BadArticle as BadArticle  # re-exported: callers import both from here
+from .decode import decode as decode
 from .text import nfc
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ MAX_BYTES = 5 * 1024 * 1024
 SUFFIXES = {".txt", ".jsonl"}
 
 _IMAGE_LINE = re.compile(r"^[\w.\-]+\.(?:jpe?g|png|gif|webp|bmp)$", re.IGNORECASE)
-_LEDE_PREFIX = re.compile(r"^\s*\((?:Baohatinh\.vn|Báo Hà Tĩnh|[A-Za-z]+\.vn)\)\s*[-–—]\s*")
+LEDE_PREFIX = re.compile(r"^\s*\((?:Baohatinh\.vn|Báo Hà Tĩnh|[A-Za-z]+\.vn)\)\s*[-–—]\s*")
 _TOPIC_LINE = re.compile(r"^Chủ đề\s+(.+)$")
 _READ_MORE = re.compile(r"^(?:Đọc thêm|Xem thêm|Tin liên quan)\s*:?$")
 
@@ -74,40 +75,10 @@ class ReadResult:
     duplicates: int = 0
 
 
-class BadArticle(ValueError):
-    """An input that cannot become an article; the message is the reason."""
-
-
 def article_id(url: str | None, fallback: str) -> str:
     """Stable id: from the URL when there is one, else from the path."""
     key = f"url:{url}" if url else f"path:{fallback}"
     return hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
-
-
-def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, then Windows-1258."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    if b"\x00" in data:
-        raise BadArticle("binary file (NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1258")
-    except UnicodeDecodeError as exc:
-        raise BadArticle(f"not UTF-8, UTF-16 or Windows-1258 text: {exc}") from exc
-    if _looks_binary(text):
-        raise BadArticle("binary file (control characters)")
-    return text
-
-
-def _looks_binary(text: str) -> bool:
-    ctrl = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
-    return ctrl > max(4, len(text) // 100)
 
 
 def _parse_front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -186,7 +157,7 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
                 i += 1
             continue
         if not lede:
-            stripped = _LEDE_PREFIX.sub("", ln)
+            stripped = LEDE_PREFIX.sub("", ln)
             lede = stripped
             paragraphs.append(stripped)
             continue
@@ -220,8 +191,20 @@ def parse_json_record(obj: object, source: str) -> Article:
     meta: dict[str, object] = {"title": title, "url": url, "published": obj.get("published"),
                                "topics": obj.get("topics")}
     fallback = source if url else f"{source}#{title}"
-    art = parse_page(text, fallback, meta)
-    return art
+    return _with_record_fields(parse_page(text, fallback, meta), obj)
+
+
+def _with_record_fields(art: Article, obj: dict[str, object]) -> Article:
+    """Fetched records name their lede and captions (paragraphs of `text`): trust them."""
+    changes: dict[str, object] = {}
+    captions, lede = obj.get("captions"), obj.get("lede")
+    if isinstance(captions, list):
+        paragraphs = set(art.text.split("\n\n"))
+        named = (nfc(str(c)).strip() for c in captions)
+        changes["captions"] = tuple(dict.fromkeys(c for c in named if c in paragraphs))
+    if isinstance(lede, str) and lede.strip():
+        changes["lede"] = LEDE_PREFIX.sub("", nfc(lede).strip())
+    return replace(art, **changes) if changes else art  # type: ignore[arg-type]
 
 
 def _walk(path: Path) -> Iterator[Path]:

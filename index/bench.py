@@ -371,6 +371,11 @@ def main(argv: list[str]) -> int:
         result = child_incremental_base(Path(argv[1]), Path(argv[2]), argv[3])
     elif argv[0] == "_add":
         result = child_incremental_add([Path(a) for a in argv[3:]], Path(argv[1]), argv[2])
+    elif argv[0] in ("_update_base", "_update"):
+        from .bench_update import child_update, child_update_base
+
+        result = child_update_base(Path(argv[1]), Path(argv[2]), argv[3]) if argv[0] == "_update_base" else \
+            child_update(Path(argv[1]), Path(argv[2]), argv[3], [Path(a) for a in argv[5:]], int(argv[4]))
     else:
         raise SystemExit(f"unknown bench step {argv[0]!r}")
     sys.stdout.write(json.dumps(result) + "\n")

@@ -17,11 +17,14 @@ from . import __version__, store
 from .accents import Lexicon
 from .articles import Article, read_articles
 from .chunks import Chunk, article_sentences, chunk_article, passage_text
+from .embedcache import LazyEmbedder, embed, previous_embeddings
 from .lexical import Lexical
+from .listing import SOURCES, make_listing, scan
 from .text import Analyzer, mine_abbreviations
-from .vectors import Encoder, build_faiss, content_hash, load_embedder, needs_ann, write_faiss
+from .vectors import Encoder, build_faiss, needs_ann, write_faiss
 
 log = logging.getLogger(__name__)
+ARTICLE_IDS = "article_ids.json"
 LEXICON_SYLLABLES = 3_000_000  # bounded: the counts settle long before (the dev set has 0.19M)
 
 # progress(phase, done, total): called often; the caller throttles its output.
@@ -42,20 +45,25 @@ class BuildSummary:
     terms_reused: int = 0  # passages and articles whose terms came from the live generation
     seconds: dict[str, float] = field(default_factory=dict)
     model: str | None = None
+    mode: str = "full"  # "full", "delta" (an incremental update) or "unchanged"
+    upserted: int = 0  # an update's new or changed articles
+    removed: int = 0  # an update's articles gone from the folder
+
 
     def to_json(self) -> dict[str, object]:
         return {"generation": self.generation, "articles": self.articles, "skipped": self.skipped,
                 "duplicates": self.duplicates, "chunks": self.chunks, "embedded": self.embedded,
                 "reused": self.reused, "sentences_embedded": self.sentences_embedded,
                 "terms_reused": self.terms_reused,
-                "sentences_reused": self.sentences_reused, "seconds": self.seconds, "model": self.model}
+                "sentences_reused": self.sentences_reused, "seconds": self.seconds, "model": self.model,
+                "mode": self.mode, "upserted": self.upserted, "removed": self.removed}
 
 
 def _noop(phase: str, done: int, total: int) -> None:
     return None
 
 
-class _Timer:
+class Timer:
     def __init__(self, summary: BuildSummary) -> None:
         self.summary = summary
         self.t = time.perf_counter()
@@ -80,59 +88,25 @@ def _verified_live(index_dir: Path) -> Path | None:
         return None
 
 
-def _previous_embeddings(gen: Path | None, model: str) -> dict[bytes, np.ndarray]:
-    """Vectors of the (verified) live generation by content hash, when built with the same model."""
-    cache: dict[bytes, np.ndarray] = {}
-    if gen is None:
-        return cache
-    try:
-        if json.loads((gen / store.MANIFEST).read_text(encoding="utf-8")).get("model") != model:
-            return cache
-        for vec_name, hash_name in (("embeddings", "chunk_hash"), ("sentence_embeddings", "sentence_hash")):
-            hashes = np.load(gen / f"{hash_name}.npy", allow_pickle=False)
-            vecs = np.load(gen / f"{vec_name}.npy", allow_pickle=False, mmap_mode="r")
-            if len(hashes) == len(vecs):
-                cache.update((bytes(h), vecs[i]) for i, h in enumerate(hashes))
-    except (OSError, ValueError, AttributeError) as exc:
-        log.warning("embedding cache not usable, re-embedding: %s", exc)
-    return cache
+@dataclass(slots=True)
+class Corpus:
+    """Articles cut into what is indexed: passages (chunks) and sentences."""
 
+    articles: list[Article]
+    chunks: list[Chunk]
+    sentences: list[list[tuple[int, int]]]  # per article, spans into its text
+    passages: list[str]
+    sentence_texts: list[str]
 
-class _LazyEmbedder:
-    """Loads the model only when something needs embedding (a rebuild often needs nothing)."""
-
-    def __init__(self, model: str, embedder: Encoder | None) -> None:
-        self.model = model
-        self._embedder = embedder
-
-    def get(self) -> Encoder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.model)
-        return self._embedder
-
-
-def _embed(lazy: _LazyEmbedder, model: str, texts: list[str], cache: dict[bytes, np.ndarray],
-           phase: str, progress: Progress) -> tuple[np.ndarray, np.ndarray, int]:
-    """Vectors for `texts` (cached ones reused), their hashes, and how many were embedded."""
-    hashes = [content_hash(model, t) for t in texts]
-    todo = [i for i, h in enumerate(hashes) if h not in cache]
-    dim = lazy.get().dim if todo or not cache else len(next(iter(cache.values())))
-    vecs = np.zeros((len(texts), dim), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        if h in cache:
-            vecs[i] = cache[h]
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        progress(phase, done, len(todo))
-
-    if todo:
-        vecs[todo] = lazy.get().passages([texts[i] for i in todo], tick)
-    progress(phase, len(todo), len(todo))
-    hash_arr = np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(len(hashes), 16)
-    return vecs, hash_arr, len(todo)
+    @classmethod
+    def of(cls, articles: list[Article]) -> Corpus:
+        chunks: list[Chunk] = []
+        sentences: list[list[tuple[int, int]]] = []
+        for i, art in enumerate(articles):
+            sentences.append(article_sentences(art.text))
+            chunks.extend(chunk_article(art, i, sentences[-1]))
+        return cls(articles, chunks, sentences, [passage_text(articles[c.article], c) for c in chunks],
+                   [art.text[a:b] for art, spans in zip(articles, sentences, strict=True) for a, b in spans])
 
 
 def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | None,
@@ -141,118 +115,121 @@ def build(article_paths: Sequence[str | Path], index_dir: Path, model: str | Non
 
     Raises before publishing on any failure, so the live generation keeps serving.
     """
-    summary = BuildSummary(model=model)
-    timer = _Timer(summary)
     with store.build_lock(index_dir):
-        store.clean_leftovers(index_dir)
-        read = read_articles(article_paths)
-        articles = read.articles
-        summary.articles = len(articles)
-        summary.duplicates = read.duplicates
-        summary.skipped = [{"source": s.source, "reason": s.reason} for s in read.skipped]
-        if not articles:
-            raise ValueError("no readable articles in " + ", ".join(map(str, article_paths)))
-        progress("parse", len(articles), len(articles))
-        timer.lap("parse")
+        return build_locked(article_paths, index_dir, model, progress, embedder)
 
-        chunks: list[Chunk] = []
-        sentences: list[list[tuple[int, int]]] = []
-        for i, art in enumerate(articles):
-            sentences.append(article_sentences(art.text))
-            chunks.extend(chunk_article(art, i, sentences[-1]))
-        passages = [passage_text(articles[c.article], c) for c in chunks]
-        sentence_texts = [art.text[a:b] for art, spans in zip(articles, sentences, strict=True) for a, b in spans]
-        summary.chunks = len(chunks)
-        abbreviations: dict[str, str] = {}
-        for art in articles:
-            abbreviations.update(mine_abbreviations(art.text))
-        analyzer = Analyzer(abbreviations)
-        timer.lap("chunk")
-        # Term lists are streamed into each BM25 field, never held: at 1M passages
-        # they would take tens of GB. Text the live generation already analysed (same
-        # analyser) is not analysed again. `clock` splits tokenise from BM25 time.
-        clock = [0.0]
-        live = _verified_live(index_dir)
-        akey = _analyzer_key(abbreviations)
-        reused = [0]
 
-        def analysed(texts: Sequence[str], keys: np.ndarray, folded: bool,
-                     field: str) -> Iterator[list[str] | np.ndarray]:
-            cache = Lexical.cached_docs(live / f"bm25_{field}", akey) if live else {}
-            for n, text in enumerate(texts):
-                hit = cache.get(keys[n].tobytes())
-                if hit is not None:
-                    reused[0] += 1
-                    yield hit
-                    continue
-                t = time.perf_counter()
-                terms = analyzer.terms(text, folded=folded)
-                clock[0] += time.perf_counter() - t
-                if n % 5000 == 0:
-                    progress(f"BM25 {field}", n, len(texts))
-                yield terms
-
-        name = store.new_generation_name()
-        gen = store.generations_dir(index_dir) / (name + store.PARTIAL)
-        gen.mkdir(parents=True)
-        t_lex = time.perf_counter()
-        # Whole articles as a second granularity: fused with passage scores it
-        # lifted art@1 by 1.3 points on the dev split.
-        whole = [art.title + "\n" + art.text for art in articles]
-        # One content key per text, shared by its exact and folded fields.
-        p_keys, w_keys = (np.frombuffer(b"".join(map(_text_key, texts)), dtype=np.uint8).reshape(-1, 16)
-                          for texts in (passages, whole))
-        for field, texts, keys, folded in (("exact", passages, p_keys, False), ("folded", passages, p_keys, True),
-                                           ("article_exact", whole, w_keys, False),
-                                           ("article_folded", whole, w_keys, True)):
-            Lexical.build(analysed(texts, keys, folded, field), keys, akey).save(gen / f"bm25_{field}")
-        lexicon = Lexicon.from_runs(_lexicon_runs(analyzer, articles, clock))
-        summary.seconds["tokenise"] = round(clock[0], 3)
-        summary.seconds["bm25"] = round(time.perf_counter() - t_lex - clock[0], 3)
-        summary.terms_reused = reused[0]
-        timer.t = time.perf_counter()
-
-        dim = None
-        if model is not None:
-            # Passages rank; sentences (embedded alone) rank too and choose the quote.
-            cache = _previous_embeddings(live, model)
-            lazy = _LazyEmbedder(model, embedder)
-            p_vecs, p_hashes, p_new = _embed(lazy, model, passages, cache, "embed passages", progress)
-            s_vecs, s_hashes, s_new = _embed(lazy, model, sentence_texts, cache, "embed sentences", progress)
-            summary.embedded, summary.reused = p_new, len(passages) - p_new
-            summary.sentences_embedded, summary.sentences_reused = s_new, len(sentence_texts) - s_new
-            dim = p_vecs.shape[1]
-            # Sentence vectors are only ever gathered a few hundred at a time, to score
-            # candidates: half precision halves their disk and memory.
-            for name, arr in (("embeddings", p_vecs), ("chunk_hash", p_hashes),
-                              ("sentence_embeddings", s_vecs.astype(np.float16)), ("sentence_hash", s_hashes)):
-                np.save(gen / f"{name}.npy", arr, allow_pickle=False)
-            timer.lap("embed")
-            if needs_ann(len(p_vecs)):
-                write_faiss(build_faiss(p_vecs), gen / "vectors.faiss")
-            progress("faiss", 1, 1)
-            timer.lap("faiss")
-
-        _write_records(gen, articles, chunks, sentences, abbreviations, lexicon)
-        topics = Counter(t for a in articles for t in a.topics)
-        store.write_manifest(gen, {
-            "package_version": __version__, "model": model, "dim": dim,
-            "articles": len(articles), "chunks": len(chunks), "topics": dict(topics.most_common()),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "skipped": len(read.skipped),
-        })
-        timer.lap("write")
-        final = store.publish(index_dir, gen)
-        summary.generation = final.name
-        timer.lap("publish")
-        progress("done", 1, 1)
+def build_locked(article_paths: Sequence[str | Path], index_dir: Path, model: str | None,
+                 progress: Progress = _noop, embedder: Encoder | None = None) -> BuildSummary:
+    """`build`, with the index lock already held (an update that turns into a merge)."""
+    summary = BuildSummary(model=model)
+    timer = Timer(summary)
+    store.clean_leftovers(index_dir)
+    signatures = scan(article_paths)
+    read = read_articles(article_paths)
+    summary.articles, summary.duplicates = len(read.articles), read.duplicates
+    summary.skipped = [{"source": s.source, "reason": s.reason} for s in read.skipped]
+    if not read.articles:
+        raise ValueError("no readable articles in " + ", ".join(map(str, article_paths)))
+    progress("parse", len(read.articles), len(read.articles))
+    timer.lap("parse")
+    corpus = Corpus.of(read.articles)
+    summary.chunks = len(corpus.chunks)
+    abbreviations: dict[str, str] = {}
+    for art in corpus.articles:
+        abbreviations.update(mine_abbreviations(art.text))
+    analyzer = Analyzer(abbreviations)
+    timer.lap("chunk")
+    live = _verified_live(index_dir)
+    gen = store.generations_dir(index_dir) / (store.new_generation_name() + store.PARTIAL)
+    gen.mkdir(parents=True)
+    write_lexical(gen, corpus, analyzer, analyzer_key(abbreviations), live, summary, progress)
+    lexicon = Lexicon.from_runs(_lexicon_runs(analyzer, corpus.articles, summary))
+    timer.t = time.perf_counter()
+    dim = write_vectors(gen, corpus, model, embedder, previous_embeddings(live, model) if model else {},
+                        summary, progress, timer) if model is not None else None
+    write_records(gen, corpus)
+    (gen / "abbreviations.json").write_text(json.dumps(abbreviations, ensure_ascii=False), encoding="utf-8")
+    (gen / "lexicon.json").write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
+    make_listing(article_paths, signatures, corpus.articles).save(gen / SOURCES)
+    topics = Counter(t for a in corpus.articles for t in a.topics)
+    store.write_manifest(gen, {
+        "package_version": __version__, "model": model, "dim": dim,
+        "articles": len(corpus.articles), "chunks": len(corpus.chunks), "topics": dict(topics.most_common()),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "skipped": len(read.skipped),
+    })
+    timer.lap("write")
+    summary.generation = store.publish(index_dir, gen).name
+    timer.lap("publish")
+    progress("done", 1, 1)
     return summary
+
+
+def write_lexical(out: Path, corpus: Corpus, analyzer: Analyzer, akey: str, cache_from: Path | None,
+                  summary: BuildSummary, progress: Progress, avgdl: dict[str, float] | None = None) -> None:
+    """The four BM25 fields of `corpus` into `out`. Term lists are streamed into each
+    field, never held (at 1M passages they would take tens of GB); text that `cache_from`
+    analysed with the same analyser is not analysed again. `avgdl`: a delta's base's."""
+    t_lex, clock = time.perf_counter(), 0.0
+
+    def analysed(texts: Sequence[str], keys: np.ndarray, folded: bool,
+                 name: str) -> Iterator[list[str] | np.ndarray]:
+        nonlocal clock
+        cache = Lexical.cached_docs(cache_from / f"bm25_{name}", akey) if cache_from else {}
+        for n, text in enumerate(texts):
+            hit = cache.get(keys[n].tobytes())
+            if hit is not None:
+                summary.terms_reused += 1
+                yield hit
+                continue
+            t = time.perf_counter()
+            terms = analyzer.terms(text, folded=folded)
+            clock += time.perf_counter() - t
+            if n % 5000 == 0:
+                progress(f"BM25 {name}", n, len(texts))
+            yield terms
+
+    # Whole articles as a second granularity: fused with passage scores it
+    # lifted art@1 by 1.3 points on the dev split.
+    whole = [art.title + "\n" + art.text for art in corpus.articles]
+    # One content key per text, shared by its exact and folded fields.
+    p_keys, w_keys = (np.frombuffer(b"".join(map(_text_key, texts)), dtype=np.uint8).reshape(-1, 16)
+                      for texts in (corpus.passages, whole))
+    for name, texts, keys, folded in (("exact", corpus.passages, p_keys, False),
+                                      ("folded", corpus.passages, p_keys, True),
+                                      ("article_exact", whole, w_keys, False), ("article_folded", whole, w_keys, True)):
+        Lexical.build(analysed(texts, keys, folded, name), keys, akey,
+                      avgdl[name] if avgdl else None).save(out / f"bm25_{name}")
+    summary.seconds["tokenise"] = round(summary.seconds.get("tokenise", 0.0) + clock, 3)
+    summary.seconds["bm25"] = round(time.perf_counter() - t_lex - clock, 3)
+
+
+def write_vectors(out: Path, corpus: Corpus, model: str, embedder: Encoder | None, cache: dict[bytes, np.ndarray],
+                  summary: BuildSummary, progress: Progress, timer: Timer, dim: int | None = None) -> int:
+    """Passage and sentence vectors (sentences rank too, and choose the quote).
+    `dim`: the model's, when known (a delta with nothing to embed never loads the model)."""
+    lazy = LazyEmbedder(model, embedder, dim)
+    p_vecs, p_hashes, p_new = embed(lazy, model, corpus.passages, cache, "embed passages", progress)
+    s_vecs, s_hashes, s_new = embed(lazy, model, corpus.sentence_texts, cache, "embed sentences", progress)
+    summary.embedded, summary.reused = p_new, len(corpus.passages) - p_new
+    summary.sentences_embedded, summary.sentences_reused = s_new, len(corpus.sentence_texts) - s_new
+    # Sentence vectors are only ever gathered a few hundred at a time, to score
+    # candidates: half precision halves their disk and memory.
+    for name, arr in (("embeddings", p_vecs), ("chunk_hash", p_hashes),
+                      ("sentence_embeddings", s_vecs.astype(np.float16)), ("sentence_hash", s_hashes)):
+        np.save(out / f"{name}.npy", arr, allow_pickle=False)
+    timer.lap("embed")
+    if needs_ann(len(p_vecs)):
+        write_faiss(build_faiss(p_vecs), out / "vectors.faiss")
+    progress("faiss", 1, 1)
+    timer.lap("faiss")
+    return int(p_vecs.shape[1])
 
 
 ANALYZER_VERSION = "1"  # bump when text.py's analysis changes, to drop cached term lists
 
 
-def _analyzer_key(abbreviations: dict[str, str]) -> str:
+def analyzer_key(abbreviations: dict[str, str]) -> str:
     """Same key → same terms for the same text (the mined abbreviations are part of it)."""
     blob = json.dumps([ANALYZER_VERSION, sorted(abbreviations.items())], ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
@@ -262,7 +239,7 @@ def _text_key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _lexicon_runs(analyzer: Analyzer, articles: list[Article], clock: list[float]) -> Iterator[list[str]]:
+def _lexicon_runs(analyzer: Analyzer, articles: list[Article], summary: BuildSummary) -> Iterator[list[str]]:
     """Syllable runs for accent restoration, up to LEXICON_SYLLABLES of them: the counts
     have long settled by then, and a million-passage archive's bigram table would not
     fit in memory."""
@@ -270,18 +247,20 @@ def _lexicon_runs(analyzer: Analyzer, articles: list[Article], clock: list[float
     for art in articles:
         t = time.perf_counter()
         runs = analyzer.syllables(art.title + "\n" + art.text)
-        clock[0] += time.perf_counter() - t
+        summary.seconds["tokenise"] = summary.seconds.get("tokenise", 0.0) + time.perf_counter() - t
         yield from runs
         budget -= sum(map(len, runs))
         if budget <= 0:
             return
 
 
-def _write_records(gen: Path, articles: list[Article], chunks: list[Chunk], sentences: list[list[tuple[int, int]]],
-                   abbreviations: dict[str, str], lexicon: Lexicon) -> None:
+def write_records(gen: Path, corpus: Corpus) -> None:
     with (gen / "articles.jsonl").open("w", encoding="utf-8") as fh:
-        for a in articles:
+        for a in corpus.articles:
             fh.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
+    # ids alone, in order: an update maps ids to numbers without parsing every record
+    (gen / ARTICLE_IDS).write_text(json.dumps([a.id for a in corpus.articles]), encoding="utf-8")
+    sentences, chunks = corpus.sentences, corpus.chunks
     ptr = np.cumsum([0] + [len(s) for s in sentences]).astype(np.int64)
     arrays: dict[str, np.ndarray] = {
         "chunk_article": np.array([c.article for c in chunks], dtype=np.int32),
@@ -294,5 +273,3 @@ def _write_records(gen: Path, articles: list[Article], chunks: list[Chunk], sent
     }
     for name, arr in arrays.items():
         np.save(gen / f"{name}.npy", arr, allow_pickle=False)
-    (gen / "abbreviations.json").write_text(json.dumps(abbreviations, ensure_ascii=False), encoding="utf-8")
-    (gen / "lexicon.json").write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")

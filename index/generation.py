@@ -1,9 +1,15 @@
-"""One verified, loaded index generation: everything a search needs, read-only."""
+"""One verified, loaded index generation: everything a search needs, read-only.
+
+A generation is a base segment and, after incremental updates, a delta segment
+(`segments.py`). Searches see one combined view: article, chunk and sentence numbers
+run through the base, then the delta; BM25 fields and vectors span both, and the
+base's replaced or taken-down articles are masked out of every score.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
@@ -12,9 +18,11 @@ import numpy as np
 from . import store
 from .accents import Lexicon
 from .articles import Article
-from .lexical import Lexical
+from .lexical import Field
+from .segments import DELTA, LEXICAL_FIELDS, Segment, Stacked, load_segment, segment_key
 from .text import Analyzer
-from .vectors import needs_ann, read_faiss
+
+DEAD_ARTICLES = "dead_articles.npy"  # in the delta folder: base article numbers no longer served
 
 
 @dataclass(slots=True)
@@ -22,21 +30,25 @@ class Generation:
     name: str
     path: Path
     manifest: dict[str, object]
-    articles: list[Article]
+    articles: list[Article]  # every segment's, dead ones included (numbers must line up)
     chunk_article: np.ndarray
     chunk_span: np.ndarray
     chunk_sentences: np.ndarray  # (n_chunks, 2): global sentence range [lo, hi)
     sentence_span: np.ndarray  # (n_sentences, 2): offsets into the article's text
     article_sentence_ptr: np.ndarray  # (n_articles + 1): sentences of article a are [ptr[a], ptr[a+1])
-    exact: Lexical
-    folded: Lexical
-    article_exact: Lexical
-    article_folded: Lexical
+    exact: Field
+    folded: Field
+    article_exact: Field
+    article_folded: Field
     analyzer: Analyzer
     lexicon: Lexicon
-    embeddings: np.ndarray | None
-    sentence_embeddings: np.ndarray | None
+    embeddings: np.ndarray | Stacked | None
+    sentence_embeddings: np.ndarray | Stacked | None
     faiss_index: faiss.Index | None  # HNSW, above vectors.HNSW_ABOVE passages only
+    base: Segment | None = None
+    delta: Segment | None = None
+    dead_articles: np.ndarray | None = None  # bool per article: taken down or replaced
+    _live: list[Article] | None = field(default=None, repr=False)
 
     @property
     def model(self) -> str | None:
@@ -55,56 +67,103 @@ class Generation:
         t = self.manifest.get("topics")
         return dict(t) if isinstance(t, dict) else {}
 
+    @property
+    def live_articles(self) -> list[Article]:
+        """The articles served: for listings (topics, newest, alerts)."""
+        if self._live is None:
+            dead = self.dead_articles
+            self._live = self.articles if dead is None else [a for a, d in zip(self.articles, dead, strict=True)
+                                                             if not d]
+        return self._live
 
-def _npy(path: Path, mmap: bool = False) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    except (OSError, ValueError) as exc:
-        raise store.IndexUnavailable(f"{path}: unreadable ({exc})") from exc
 
-
-def load(index_dir: Path, model: str | None = None, verify: bool = True, name: str | None = None) -> Generation:
+def load(index_dir: Path, model: str | None = None, verify: bool = True, name: str | None = None,
+         previous: Generation | None = None) -> Generation:
     """Load the live generation of `index_dir` (or the one called `name`), refusing
     anything that does not verify.
 
     `model`: the EMBEDDING_MODEL this process will embed queries with; a generation
     built with another model is refused (its vectors would be meaningless).
+    `previous`: the generation this process serves now. Base files the new one shares
+    with it (the same hard-linked inodes, verified when it was loaded) are not hashed
+    again, and its loaded base is reused: a swap after an update costs what the delta costs.
     """
     gen = store.generations_dir(index_dir) / name if name else store.current_path(index_dir)
     if gen is None:
         raise store.IndexUnavailable(f"{index_dir}: no index yet (no CURRENT); run `python -m index build`")
     if not gen.is_dir():
         raise store.IndexUnavailable(f"{gen}: CURRENT names a generation that does not exist")
-    manifest = store.read_manifest(gen, verify=verify, model=model)
+    trusted = store.shared_files(gen, previous.path) if previous is not None and previous.path != gen \
+        else frozenset()
+    manifest = store.read_manifest(gen, verify=verify, model=model, trusted=trusted)
+    files = manifest["files"]
+    assert isinstance(files, dict)
+    vectors = bool(manifest.get("model"))
+    base_key = segment_key(files, delta=False)
+    base = previous.base if previous is not None and previous.base is not None \
+        and previous.base.key == base_key else load_segment(gen, base_key, vectors)
+    delta = dead = None
+    if isinstance(manifest.get("delta"), dict):
+        delta = load_segment(gen / DELTA, segment_key(files, delta=True), vectors)
+        dead = np.zeros(len(base.articles) + len(delta.articles), dtype=bool)
+        dead[_dead_numbers(gen / DELTA / DEAD_ARTICLES, len(base.articles))] = True
     try:
-        with (gen / "articles.jsonl").open(encoding="utf-8") as fh:
-            articles = [Article.from_json(json.loads(line)) for line in fh]
         abbreviations = json.loads((gen / "abbreviations.json").read_text(encoding="utf-8"))
         lex = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
-        exact = Lexical.load(gen / "bm25_exact")
-        folded = Lexical.load(gen / "bm25_folded")
-        article_exact = Lexical.load(gen / "bm25_article_exact")
-        article_folded = Lexical.load(gen / "bm25_article_folded")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise store.IndexUnavailable(f"{gen}: unreadable index file ({exc})") from exc
-    embeddings = sentence_embeddings = faiss_index = None
-    if manifest.get("model"):
-        embeddings = _npy(gen / "embeddings.npy", mmap=True)
-        sentence_embeddings = _npy(gen / "sentence_embeddings.npy", mmap=True)
-        if needs_ann(len(embeddings)):
-            try:
-                faiss_index = read_faiss(gen / "vectors.faiss")
-            except RuntimeError as exc:
-                raise store.IndexUnavailable(f"{gen / 'vectors.faiss'}: unreadable ({exc})") from exc
-    g = Generation(
-        name=gen.name, path=gen, manifest=manifest, articles=articles,
-        chunk_article=_npy(gen / "chunk_article.npy"), chunk_span=_npy(gen / "chunk_span.npy"),
-        chunk_sentences=_npy(gen / "chunk_sentences.npy"), sentence_span=_npy(gen / "sentence_span.npy"),
-        article_sentence_ptr=_npy(gen / "article_sentence_ptr.npy"),
-        exact=exact, folded=folded, article_exact=article_exact, article_folded=article_folded,
-        analyzer=Analyzer(abbreviations),
-        lexicon=Lexicon(lex["unigrams"], lex["bigrams"]), embeddings=embeddings,
-        sentence_embeddings=sentence_embeddings, faiss_index=faiss_index)
-    if g.n_chunks != manifest.get("chunks") or len(articles) != manifest.get("articles"):
+    g = _combined(gen, manifest, base, delta, dead, Analyzer(abbreviations), Lexicon(lex["unigrams"],
+                                                                                     lex["bigrams"]))
+    if g.n_chunks != manifest.get("chunks") or len(g.articles) != manifest.get("articles"):
         raise store.IndexUnavailable(f"{gen / store.MANIFEST}: counts do not match the files")
     return g
+
+
+def _dead_numbers(path: Path, n_base: int) -> np.ndarray:
+    try:
+        dead = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise store.IndexUnavailable(f"{path}: unreadable ({exc})") from exc
+    if dead.ndim != 1 or (len(dead) and (dead.min() < 0 or dead.max() >= n_base)):
+        raise store.IndexUnavailable(f"{path}: names articles the base does not have")
+    return dead.astype(np.int64)
+
+
+def _combined(path: Path, manifest: dict[str, object], base: Segment, delta: Segment | None,
+              dead: np.ndarray | None, analyzer: Analyzer, lexicon: Lexicon) -> Generation:
+    """One view over the segments (just the base's own arrays when there is no delta)."""
+    segs = [base] if delta is None else [base, delta]
+    art_off = np.cumsum([0] + [len(s.articles) for s in segs])
+    sent_off = np.cumsum([0] + [len(s.sentence_span) for s in segs])
+    dead_chunks = None
+    if dead is not None:
+        chunk_article = np.concatenate([s.chunk_article + int(o) for s, o in zip(segs, art_off, strict=False)])
+        dead_chunks = dead[chunk_article]
+
+    def cat(name: str, offsets: np.ndarray | None = None) -> np.ndarray:
+        if len(segs) == 1:
+            return getattr(base, name)  # type: ignore[no-any-return]
+        return np.concatenate([getattr(s, name) + (int(o) if offsets is not None else 0)
+                               for s, o in zip(segs, offsets if offsets is not None else art_off, strict=False)])
+
+    ptr = base.article_sentence_ptr if delta is None else np.concatenate(
+        [base.article_sentence_ptr[:-1], delta.article_sentence_ptr + int(sent_off[1])])
+    fields = {f: Field([s.lexical[f] for s in segs], dead if f.startswith("article") else dead_chunks)
+              for f in LEXICAL_FIELDS}
+    emb: np.ndarray | Stacked | None = base.embeddings
+    sent: np.ndarray | Stacked | None = base.sentence_embeddings
+    ann = base.faiss_index
+    if delta is not None and base.embeddings is not None and delta.embeddings is not None:
+        emb = Stacked([base.embeddings, delta.embeddings], base.faiss_index, dead_chunks)
+        assert base.sentence_embeddings is not None
+        assert delta.sentence_embeddings is not None
+        sent = Stacked([base.sentence_embeddings, delta.sentence_embeddings])
+        ann = None
+    return Generation(
+        name=path.name, path=path, manifest=manifest, articles=[a for s in segs for a in s.articles],
+        chunk_article=cat("chunk_article", art_off), chunk_span=cat("chunk_span"),
+        chunk_sentences=cat("chunk_sentences", sent_off), sentence_span=cat("sentence_span"),
+        article_sentence_ptr=ptr, exact=fields["exact"], folded=fields["folded"],
+        article_exact=fields["article_exact"], article_folded=fields["article_folded"],
+        analyzer=analyzer, lexicon=lexicon, embeddings=emb, sentence_embeddings=sent, faiss_index=ann,
+        base=base, delta=delta, dead_articles=dead)

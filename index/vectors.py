@@ -7,10 +7,13 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import faiss
 import numpy as np
+
+if TYPE_CHECKING:
+    from .segments import Stacked
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +117,10 @@ def build_faiss(embeddings: np.ndarray) -> faiss.Index:
     return index
 
 
-def nearest(embeddings: np.ndarray, ann: faiss.Index | None, qvec: np.ndarray, k: int) -> np.ndarray:
+def nearest(embeddings: np.ndarray | Stacked, ann: faiss.Index | None, qvec: np.ndarray, k: int) -> np.ndarray:
     """Ids of the k passages nearest to `qvec`: HNSW when built, else exact inner product."""
+    if not isinstance(embeddings, np.ndarray):  # segments.Stacked: an archive and a delta, searched apiece
+        return embeddings.nearest(qvec, k)
     k = min(k, len(embeddings))
     if ann is not None:
         _, ids = ann.search(qvec[None, :].astype(np.float32), k)

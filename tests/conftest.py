@@ -26,7 +26,11 @@ SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or shared folders by accident."""
     for var in ("INDEX_DIR", "ARTICLES_DIR", "EMBEDDING_MODEL", "TELEGRAM_BOT_TOKEN", "ADMIN_USER_IDS",
-                "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET"):
+                "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "FEEDBACK_FILE",
+                "QUESTION_LOG", "QUESTION_LOG_FILE", "QUESTION_LOG_DAYS", "QUESTION_LOG_SECRET",
+                "FETCH_DELAY", "FETCH_USER_AGENT", "FETCH_HOSTS", "FETCH_TIMEOUT", "FETCH_RECENT_DAYS",
+                "FETCH_RECHECK_DAYS", "ALERTS_DB", "INLINE_DELAY", "INLINE_CACHE_TIME", "SOURCES", "SYNC_MINUTES",
+                "HOIBAO_TODAY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
