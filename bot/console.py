@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import re
 import sys
+import time
 from typing import TextIO
 
-from bot import render, topics
+from bot import questionlog, render, smalltalk, topics
 from bot.service import IndexService
 
 PROMPT = "❓ "
@@ -29,8 +30,10 @@ def _keep_links(m: re.Match[str]) -> str:
 
 
 class Console:
-    def __init__(self, svc: IndexService, out: TextIO = sys.stdout) -> None:
+    def __init__(self, svc: IndexService, out: TextIO = sys.stdout,
+                 qlog: questionlog.QuestionLog | None = None) -> None:
         self.svc = svc
+        self.qlog = qlog
         self.out = out
         self.last_question: str | None = None
         self.offset = 0
@@ -67,14 +70,22 @@ class Console:
         return True
 
     def ask(self, question: str, offset: int) -> None:
+        if offset == 0 and (short := smalltalk.reply_for(question)) is not None:
+            self.say(short)
+            return
+        started = time.perf_counter()
         ans = self.svc.answer(question, 3, offset)
+        if ans is not None and ans.is_question and offset == 0:  # /more pages a logged question
+            questionlog.record_safely(self.qlog, questionlog.entry(ans, (time.perf_counter() - started) * 1000,
+                                                                   "console"))
         if ans is None:
             self.say(f"Chỉ mục chưa sẵn sàng: {self.svc.error}")
         elif not ans.is_question:
             self.say("Chào bạn! Hãy hỏi một câu về tin tức.")
         elif not ans.answered or not ans.hits:
             engine = self.svc.engine
-            self.say(render.refusal_message(question, topics.closest(engine.gen, question) if engine else []))
+            near = topics.related(engine.gen, question, [(h.title, h.topics) for h in ans.hits]) if engine else []
+            self.say(render.refusal_message(question, near, ans.period))
         else:
             for msg in render.answer_messages(ans, offset):
                 self.say(msg)
@@ -98,8 +109,9 @@ class Console:
         self.say(render.topic_page(name, items, self.page, pages) + "\n(/next, /prev)")
 
 
-def run_console(svc: IndexService, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    con = Console(svc, out)
+def run_console(svc: IndexService, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+                qlog: questionlog.QuestionLog | None = None) -> None:
+    con = Console(svc, out, qlog)
     out.write("Hỏi Báo — chế độ dòng lệnh. Gõ câu hỏi, /help để xem lệnh, /quit để thoát.\n")
     while True:
         out.write(PROMPT)

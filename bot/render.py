@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from index.answer import Answer, Hit
 from index.articles import Article
+from index.dates import Period
 from index.text import sentence_spans
 
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the text after entity parsing
@@ -93,6 +94,8 @@ def answer_messages(ans: Answer, offset: int = 0) -> list[str]:
     """The reply to a question: quoted answer(s) with sources, split to fit."""
     blocks: list[Block] = []
     hits = list(ans.hits)
+    if ans.period and not offset:  # the period the question named: "🗓 Trong tháng 3/2025:"
+        blocks.append(Block(f"🗓 {html.escape(ans.period.phrase[:1].upper() + ans.period.phrase[1:])}:"))
     if offset:
         blocks.append(Block(f"Kết quả tiếp theo cho: <i>{html.escape(ans.question)}</i>"))
     elif hits:
@@ -103,8 +106,9 @@ def answer_messages(ans: Answer, offset: int = 0) -> list[str]:
     return pack(blocks)
 
 
-def refusal_message(question: str, topics: Sequence[str]) -> str:
-    lines = ["Xin lỗi, mình chưa tìm thấy bài báo nào trả lời câu hỏi này. 🙏",
+def refusal_message(question: str, topics: Sequence[str], period: Period | None = None) -> str:
+    when = f"{html.escape(period.phrase)} " if period else ""  # "trong năm 2022 ": the period searched
+    lines = [f"Xin lỗi, {when}mình chưa tìm thấy bài báo nào trả lời câu hỏi này. 🙏",
              "", "Bạn có thể thử:",
              "• hỏi ngắn gọn hơn, dùng từ khóa chính (tên địa danh, cơ quan, con số);",
              "• gõ đủ dấu tiếng Việt nếu có thể;"]
@@ -114,14 +118,53 @@ def refusal_message(question: str, topics: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def topic_page(topic: str, articles: Sequence[Article], page: int, pages: int) -> str:
-    head = f"🗂 Chủ đề <b>{html.escape(shorten(topic, TOPIC_MAX))}</b> — trang {page + 1}/{max(pages, 1)}"
+def topic_page(topic: str, articles: Sequence[Article], page: int, pages: int, head: str = "") -> str:
+    head = head or f"🗂 Chủ đề <b>{html.escape(shorten(topic, TOPIC_MAX))}</b> — trang {page + 1}/{max(pages, 1)}"
     blocks = [Block(head)]
     for art in articles:
         lede = first_sentence(art.lede or art.text)
         line = source_line(art.title, art.url, art.published).removeprefix("📰 ")
         blocks.append(Block(f"• {line}\n{html.escape(lede)}"))
     return pack(blocks)[0]
+
+
+def news_page(topic: str | None, articles: Sequence[Article], page: int, pages: int) -> str:
+    """/moi: the newest articles, on one topic or all, in the /topic page layout."""
+    about = f" — chủ đề <b>{html.escape(shorten(topic, TOPIC_MAX))}</b>" if topic else ""
+    return topic_page("", articles, page, pages, head=f"🆕 Tin mới nhất{about} — trang {page + 1}/{max(pages, 1)}")
+
+
+LEDE_MAX = 600
+
+
+def push_message(art: Article, about: str) -> str:
+    """An alert: what it is about, the linked title and date, the lede, the topics."""
+    lines = [f"🔔 Bài mới — <b>{html.escape(shorten(about, TOPIC_MAX))}</b>",
+             source_line(art.title, art.url, art.published)]
+    lede = shorten(" ".join((art.lede or first_sentence(art.text, LEDE_MAX)).split()), LEDE_MAX)
+    if lede:
+        lines.append(html.escape(lede))
+    if art.topics:
+        lines.append("🗂 " + ", ".join(html.escape(shorten(t, TOPIC_MAX)) for t in art.topics[:5]))
+    return "\n".join(lines)
+
+
+def digest_message(lines: Sequence[str], limit: int = MAX_MESSAGE) -> str:
+    """Pushes over the hourly budget, folded into one message of linked titles."""
+    text = f"🔔 Thêm {len(lines)} bài mới theo chủ đề bạn theo dõi:"
+    for i, line in enumerate(lines):
+        rest = f"\n… và {len(lines) - i} bài nữa."
+        if visible_length(f"{text}\n• {line}{rest}") > limit:
+            return text + rest
+        text += f"\n• {line}"
+    return text
+
+
+def inline_message(hit: Hit) -> str:
+    """What an inline result sends: the quote, the linked title and the date."""
+    block = Block(html.escape(shorten(hit.quote, 3000)), "<blockquote>", "</blockquote>",
+                  "\n" + source_line(hit.title, hit.url, hit.published))
+    return pack([block])[0]
 
 
 def first_sentence(text: str, limit: int = 300) -> str:

@@ -11,11 +11,13 @@ import math
 import re
 from collections.abc import Callable, Set
 from dataclasses import dataclass, field, replace
+from datetime import date
 
 import numpy as np
 
+from .filters import Period
 from .generation import Generation
-from .lexical import Lexical
+from .lexical import Field
 from .query import Query, is_question, parse
 from .search import Candidate, Retriever, Weights, minmax
 from .text import TOKEN_RE, fold, nfc, normalize, raw_tokens
@@ -55,10 +57,11 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     is_question: bool = True
     debug: dict[str, object] = field(default_factory=dict)
+    period: Period | None = None  # the publication period the question named ("Trong tháng 3/2025: …")
 
     def to_json(self) -> dict[str, object]:
         return {"answered": self.answered, "confidence": round(self.confidence, 4),
-                "hits": [h.to_json() for h in self.hits]}
+                "hits": [h.to_json() for h in self.hits], **({"period": self.period.label} if self.period else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +104,8 @@ class Engine:
     def dense(self) -> bool:
         return self.retriever.embedder is not None
 
-    def answer(self, question: str, k: int = 3, offset: int = 0) -> Answer:
-        """Top `k` hits after skipping `offset` (paging), one per article."""
+    def answer(self, question: str, k: int = 3, offset: int = 0, today: date | None = None) -> Answer:
+        """Top `k` hits after skipping `offset` (paging), one per article; `today` pins the clock."""
         if not is_question(question):
             return Answer(question, False, 0.0, is_question=False)
         gen = self.gen
@@ -112,18 +115,19 @@ class Engine:
             folded_scores.append(gen.folded.scores(terms))
             return self._top_passages(folded_scores[-1])
 
-        q = parse(question, gen.analyzer, gen.lexicon, self.dense, context)
+        q = parse(question, gen.analyzer, gen.lexicon, self.dense, context, self.retriever.clock(today))
         depth = max(offset + k, RERANK_DEPTH)
         res = self.retriever.search(q, depth, folded_scores[-1] if folded_scores else None)
         if not res.candidates:
-            return Answer(question, False, 0.0, debug={"restored": q.restored})
+            return Answer(question, False, 0.0, debug={"restored": q.restored}, period=q.period)
         field_ = gen.exact if q.accented else gen.folded
         qterms = _weighted_terms(q, field_)
         quoted = [self._hit(c, q, qterms, res.query_vector) for c in res.candidates]
         # The best quote of each article is a last, finer relevance signal for the top few.
         top = quoted[:RERANK_DEPTH]
         final = np.array([h.score for h, _ in top]) + RERANK_WEIGHT * minmax(np.array([s for _, s in top]))
-        order = list(np.argsort(-final, kind="stable")) + list(range(len(top), len(quoted)))
+        after = np.array([c.after for c in res.candidates[:len(top)]], dtype=bool)  # undated under a period
+        order = list(np.lexsort((-final, after))) + list(range(len(top), len(quoted)))
         ranked = [(replace(quoted[i][0], score=float(final[i]) / (1 + RERANK_WEIGHT)) if i < len(top)
                    else quoted[i][0], res.candidates[i]) for i in order]
         hits = [h for h, _ in ranked[offset:offset + k]]
@@ -138,7 +142,7 @@ class Engine:
         return Answer(question, conf >= cal.threshold, conf, tuple(hits),
                       debug={"restored": q.restored, "restore_confidence": q.restore_confidence,
                              "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
-                             "bm25": best.bm25})
+                             "bm25": best.bm25}, period=q.period)
 
     def _terms(self, q: Query, text: str) -> frozenset[str]:
         return self._term_cache(text, not q.accented)
@@ -199,7 +203,7 @@ class Engine:
                    highlights=_highlights(quote, qterms, folded=not q.accented)), quote_score
 
 
-def _weighted_terms(q: Query, field_: Lexical) -> dict[str, float]:
+def _weighted_terms(q: Query, field_: Field) -> dict[str, float]:
     return {t: field_.idf(t) for t in dict.fromkeys(q.terms)}
 
 

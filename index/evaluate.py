@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +87,14 @@ def read_qa(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = None) -> list[Row]:
+def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = None,
+             today: date | None = None) -> list[Row]:
     rows = []
     out = dump.open("w", encoding="utf-8") if dump else None
     try:
         for item in items:
             t = time.perf_counter()
-            ans = engine.answer(str(item["question"]), k=10)
+            ans = engine.answer(str(item["question"]), k=10, today=today)
             ms = (time.perf_counter() - t) * 1000
             row = score_one(item, ans, ms)
             rows.append(row)
@@ -101,7 +103,8 @@ def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = No
                                       "answerable": row.answerable, "rank": row.rank,
                                       "answer_rank": row.answer_rank, "answered": ans.answered,
                                       "confidence": ans.confidence, "quote": ans.hits[0].quote if ans.hits else None,
-                                      "gold": item.get("answers"), **ans.debug}, ensure_ascii=False) + "\n")
+                                      "gold": item.get("answers"), "period": ans.period.label if ans.period else None,
+                                      **ans.debug}, ensure_ascii=False) + "\n")
     finally:
         if out:
             out.close()
@@ -134,12 +137,12 @@ def plot(result: dict[str, Any], path: str) -> None:
 
 
 def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, mode: str = "hybrid",
-             limit: int = 0, dump: str | None = None, gate: str | None = None) -> int:
+             limit: int = 0, dump: str | None = None, gate: str | None = None, today: date | None = None) -> int:
     engine.retriever.weights.mode = mode
     items = read_qa(qa)
     if limit:
         items = items[:limit]
-    result = report(evaluate(engine, items, Path(dump) if dump else None))
+    result = report(evaluate(engine, items, Path(dump) if dump else None, today))
     if plot:
         globals()["plot"](result, plot)
     if as_json:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 
 from .accents import Lexicon
+from .dates import Period, parse_time
 from .text import Analyzer, fold, has_marks, nfc, normalize
 
 # Below this restoration confidence the dense retriever is skipped for an
@@ -40,6 +42,9 @@ class Query:
     restored: str | None  # accent restoration of an unaccented question
     restore_confidence: float | None
     expects: str | None = None  # "date" / "number": the kind of answer asked for
+    period: Period | None = None  # publication period named in the question ("tháng 3/2025")
+    recent: bool = False  # "mới nhất", "gần đây", "vừa qua"
+    today: date | None = None  # what the period and recency were read against
 
 
 def is_question(text: str) -> bool:
@@ -52,9 +57,19 @@ def is_question(text: str) -> bool:
 
 
 def parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool,
-          context: Callable[[list[str]], list[str]] | None = None) -> Query:
+          context: Callable[[list[str]], list[str]] | None = None, today: date | None = None) -> Query:
     """`context(folded_terms)`: texts of the passages those terms retrieve, used to
-    restore the marks of an unaccented question from the topic at hand."""
+    restore the marks of an unaccented question from the topic at hand. With `today`,
+    time expressions become the query's period / recency and leave its text."""
+    scope = parse_time(question, today) if today is not None else None
+    q = _parse(scope.text if scope else question, analyzer, lexicon, dense, context)
+    if scope is None or not (scope.period or scope.recent):
+        return q  # no time expression: the very same query as without dates
+    return replace(q, period=scope.period, recent=scope.recent, today=today)
+
+
+def _parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool,
+           context: Callable[[list[str]], list[str]] | None) -> Query:
     text = nfc(question).strip()
     accented = has_marks(text)
     if accented:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
+from .filters import Restriction, article_days, chunk_mask, dense_pool, mask_scores, restriction, today_in_vietnam
 from .generation import Generation
 from .query import Query
 from .vectors import Encoder, nearest
@@ -32,12 +34,14 @@ class Candidate:
     score: float  # fused, 0–1
     bm25: float  # raw passage BM25
     cosine: float  # raw passage cosine (0 when dense is off)
+    after: bool = False  # undated, under a period filter: ranked after every dated article
 
 
 @dataclass(frozen=True, slots=True)
 class Results:
     candidates: list[Candidate]
     query_vector: np.ndarray | None  # for sentence-level scoring of the quote
+    empty_period: bool = False  # the question's period holds no article
 
 
 @dataclass(slots=True)
@@ -55,6 +59,7 @@ class Retriever:
     weights: Weights = field(default_factory=Weights)
     _qcache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
     _qlock: threading.Lock = field(default_factory=threading.Lock)  # the bot answers from threads
+    _days: np.ndarray | None = None  # publication day per article (filters.article_days), made on first use
 
     def __post_init__(self) -> None:
         if self.gen.embeddings is None:
@@ -85,6 +90,10 @@ class Retriever:
             bm = lexical_scores
         else:
             bm = field_.scores(q.terms) if q.terms else np.zeros(gen.n_chunks, dtype=np.float32)
+        restrict, chunk_ok = self._restriction(q)
+        if restrict is not None and restrict.empty:
+            return Results([], None, empty_period=True)
+        bm = bm if chunk_ok is None else mask_scores(bm, chunk_ok)
         pools = []
         if use_bm25:
             pools.append(_top(bm, POOL))
@@ -93,7 +102,8 @@ class Retriever:
             assert q.dense_text is not None
             assert gen.embeddings is not None
             qvec = self.query_vector(q.dense_text)
-            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, POOL))
+            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, POOL) if chunk_ok is None
+                         else dense_pool(gen.embeddings, gen.faiss_index, qvec, POOL, chunk_ok))
         cand = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
         if not len(cand):
             return Results([], qvec)
@@ -116,7 +126,8 @@ class Retriever:
             fused /= total
         else:
             fused = minmax(cd if use_dense else cb)
-        order = np.argsort(-fused, kind="stable")
+        fused, after, order = (fused, np.zeros(len(cand), dtype=bool), np.argsort(-fused, kind="stable")) \
+            if restrict is None else restrict.rank(fused, arts)
         seen: set[int] = set()
         out: list[Candidate] = []
         for i in order:
@@ -124,10 +135,28 @@ class Retriever:
             if a in seen:
                 continue
             seen.add(a)
-            out.append(Candidate(int(cand[i]), a, float(fused[i]), float(cb[i]), float(cd[i])))
+            out.append(Candidate(int(cand[i]), a, float(fused[i]), float(cb[i]), float(cd[i]), bool(after[i])))
             if len(out) >= n_articles:
                 break
         return Results(out, qvec)
+
+    def clock(self, pinned: date | None = None) -> date | None:
+        """Today, for the time expressions of questions (`pinned`, else HOIBAO_TODAY or the clock in
+        Vietnam); None when no article has a date: nothing to filter, so questions stay as typed."""
+        if self._days is None:
+            self._days = article_days(self.gen.articles)
+        return (pinned or today_in_vietnam()) if self._days.any() else None
+
+    def _restriction(self, q: Query) -> tuple[Restriction | None, np.ndarray | None]:
+        """What the question's time expressions ask, and the passages a period allows (None: all)."""
+        if q.today is None or (q.period is None and not q.recent):
+            return None, None
+        if self._days is None:
+            self._days = article_days(self.gen.articles)
+        r = restriction(q.period, q.recent, self._days, q.today)
+        if r is None or r.allowed is None:
+            return r, None
+        return r, chunk_mask(self.gen.chunk_article, r.allowed, getattr(self.gen, "dead_articles", None))
 
     def _best_sentence(self, arts: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """For each candidate's article, the best cosine of any of its sentences."""

@@ -14,9 +14,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.examples import examples
+from bot import topics
+from bot.examples import cached_start_examples
 from bot.handlers.ask import answer_question
 from bot.handlers.common import Context, asked, is_admin_command, service
+from bot.render import shorten
 from bot.service import IndexService, RebuildState
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,10 @@ HELP = (
     "🤖 <b>Hỏi Báo</b> trả lời câu hỏi bằng cách trích nguyên văn câu trong bài báo, kèm đường dẫn.\n\n"
     "• Gõ câu hỏi, có dấu hay không dấu đều được: <i>chuyen doi so o Ha Tinh</i>\n"
     "• /topic — các chủ đề; /topic chuyển đổi số — bài theo chủ đề\n"
+    "• /moi — tin mới nhất; /moi chuyển đổi số — tin mới theo chủ đề\n"
+    "• /theodoi &lt;chủ đề hoặc từ khóa&gt; — nhận tin mới ngay khi có bài; /dangtheodoi, /huytheodoi\n"
     "• Trong nhóm: nhắc tên bot, trả lời tin của bot, hoặc /hoi &lt;câu hỏi&gt;\n"
+    "• Ở bất kỳ cuộc trò chuyện nào: gõ @tên_bot rồi câu hỏi để chèn câu trả lời\n"
     "• 👍/👎 dưới câu trả lời giúp chúng tôi cải thiện."
 )
 
@@ -38,13 +43,18 @@ async def on_start(update: Update, context: Context) -> None:
     engine = service(context).engine
     buttons = []
     if engine is not None:
-        for question in examples(engine.gen.articles):
-            qid = asked(context).put(question)
-            label = question if len(question) <= 60 else question[:58].rsplit(" ", 1)[0] + "…"
-            buttons.append([InlineKeyboardButton(label, callback_data=f"ask:{qid}")])
+        start = await asyncio.to_thread(cached_start_examples, engine)
+        for question in start.questions:  # each names its subject, fits uncut, and is answered
+            buttons.append([InlineKeyboardButton(question, callback_data=f"ask:{asked(context).put(question)}")])
+        browse = [InlineKeyboardButton("🆕 Tin mới nhất", callback_data="nw:-:0")]
+        if start.topic:
+            browse.insert(0, InlineKeyboardButton(f"🗂 {shorten(start.topic, 28)}",
+                                                  callback_data=f"tp:{topics.topic_id(start.topic)}:0"))
+        buttons.append(browse)
     await update.message.reply_text(
         "Xin chào! 👋 Mình là <b>Hỏi Báo</b>. Hãy hỏi mình về tin tức, mình sẽ trích đúng câu trong bài báo "
-        "trả lời bạn.\n\nThử một câu hỏi:", reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+        "trả lời bạn.\n\nThử một câu hỏi, hoặc xem bài theo chủ đề:",
+        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
 async def on_example(update: Update, context: Context) -> None:
@@ -59,7 +69,7 @@ async def on_example(update: Update, context: Context) -> None:
 
 async def on_help(update: Update, context: Context) -> None:
     if update.message is not None:
-        await update.message.reply_text(HELP)
+        await update.message.reply_text(HELP.replace("@tên_bot", f"@{context.bot.username}"))
 
 
 async def _refuse(update: Update, command: str) -> None:

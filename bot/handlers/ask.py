@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import time
-from collections.abc import Mapping
-from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 
-from bot import render, topics
-from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, settings, typing
+from bot import questionlog, render, smalltalk, topics
+from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, typing
 from index.answer import Answer
 
 log = logging.getLogger(__name__)
@@ -67,15 +63,21 @@ async def on_hoi(update: Update, context: Context) -> None:
 
 async def answer_question(message: Message, context: Context, question: str, offset: int = 0) -> None:
     svc = service(context)
+    if offset == 0 and (short := smalltalk.reply_for(question)) is not None:  # "cảm ơn nhé", "ok", English
+        await reply(message, [short])
+        return
     await typing(message)
+    started = time.perf_counter()
     ans = await asyncio.to_thread(svc.answer, question, PAGE, offset)
     if ans is None:
         await message.reply_text(UNAVAILABLE)
         return
     if not ans.is_question:
-        await message.reply_text("Chào bạn! 👋 Hãy hỏi mình một câu về tin tức, ví dụ: "
-                                 "<i>Tỷ lệ dịch vụ công trực tuyến đạt bao nhiêu?</i> Gõ /help để xem hướng dẫn.")
+        await message.reply_text(smalltalk.HELLO)
         return
+    if offset == 0:  # "Xem thêm" pages through a question already logged
+        await questionlog.remember(context.bot_data, ans, (time.perf_counter() - started) * 1000,
+                                   message.chat.type, _asker(message))
     if not ans.answered or not ans.hits:
         await _refuse(message, context, ans)
         return
@@ -86,12 +88,13 @@ async def answer_question(message: Message, context: Context, question: str, off
 
 async def _refuse(message: Message, context: Context, ans: Answer) -> None:
     engine = service(context).engine
-    near = topics.closest(engine.gen, ans.question) if engine else []
+    # Only topics related to the question: an unrelated suggestion reads as not listening.
+    near = topics.related(engine.gen, ans.question, [(h.title, h.topics) for h in ans.hits]) if engine else []
     markup = None
     if near:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"🗂 {t}", callback_data=f"tp:{topics.topic_id(t)}:0")]
                                        for t in near])
-    await reply(message, [render.refusal_message(ans.question, near)], markup)
+    await reply(message, [render.refusal_message(ans.question, near, ans.period)], markup)
 
 
 async def on_more(update: Update, context: Context) -> None:
@@ -117,15 +120,15 @@ async def on_feedback(update: Update, context: Context) -> None:
     if item is None or vote not in "+-" or len(vote) != 1:
         await query.answer("Câu hỏi này đã hết hạn.")
         return
-    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "question": item.question,
-              "hits": list(item.hit_ids), "vote": 1 if vote == "+" else -1,
-              "user": hashlib.sha256(f"hoibao:{update.effective_user.id}".encode()).hexdigest()[:16]}
-    path = settings(context).feedback_file
-    await asyncio.to_thread(_append, path, record)
+    chat = update.effective_chat
+    await questionlog.remember_vote(context.bot_data, item.question, 1 if vote == "+" else -1,
+                                    update.effective_user.id, item.hit_ids, chat.type if chat else None)
     await query.answer("Cảm ơn bạn đã góp ý! 🙏")
 
 
-def _append(path: Path, record: Mapping[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+def _asker(message: Message) -> int | None:
+    """Who asked: the sender, or for an example button (the bot's own message) the private chat."""
+    user = message.from_user
+    if user is not None and not user.is_bot:
+        return user.id
+    return message.chat.id if message.chat.type == ChatType.PRIVATE else None
