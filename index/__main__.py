@@ -6,12 +6,15 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from . import store
-from .answer import Engine
+from .engine import Engine
 from .settings import IndexSettings, load_dotenv
+from .tuning import DEFAULT, Tuning
 from .vectors import ModelError
 
 
@@ -58,6 +61,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .confidence import choose
+
     index_dir = Path(args.index_dir)
     try:
         gen = store.current_path(index_dir)
@@ -73,7 +78,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     info = {"generation": gen.name, "articles": live, "chunks": m["chunks"], "model": m.get("model"),
             "delta": delta, "base_built_at": m.get("base_built_at", m.get("built_at")),
             "dim": m.get("dim"), "built_at": m.get("built_at"), "format_version": m["format_version"],
-            "package_version": m.get("package_version"), "bytes": size, "topics": m.get("topics", {})}
+            "package_version": m.get("package_version"), "bytes": size,
+            "calibration": choose(gen, str(m["model"]) if m.get("model") else None).source,
+            "tuning_version": tuning.get("version") if isinstance(tuning := m.get("tuning"), dict) else None,
+            "topics": m.get("topics", {})}
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return 0
@@ -86,7 +94,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) -> Engine:
+def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False, tuning: Tuning = DEFAULT) -> Engine:
     from .generation import load
 
     gen = load(index_dir, model=None if no_vectors else model)
@@ -95,12 +103,27 @@ def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False) ->
         from .vectors import load_embedder
 
         embedder = load_embedder(model or gen.model)
-    return Engine(gen, embedder)
+    return Engine(gen, embedder, tuning=tuning)
+
+
+def read_tuning(path: str | None) -> Tuning:
+    """`Tuning()` with the overrides of a JSON file (`--tuning`)."""
+    if not path:
+        return DEFAULT
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object of Tuning fields")
+    return Tuning.from_json(data)
 
 
 def _engine(args: argparse.Namespace) -> Engine | None:
     try:
-        return load_engine(Path(args.index_dir), args.model, args.no_vectors)
+        tuning = read_tuning(getattr(args, "tuning", None))
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"bad --tuning: {exc}", file=sys.stderr)
+        return None
+    try:
+        return load_engine(Path(args.index_dir), args.model, args.no_vectors, tuning)
     except (store.IndexUnavailable, ModelError) as exc:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return None
@@ -164,19 +187,10 @@ def _today_option(*parsers: argparse.ArgumentParser) -> None:
         sp.add_argument("--today", type=date.fromisoformat, help="YYYY-MM-DD: pin today (default: the clock, UTC+7)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    load_dotenv()
-    env = IndexSettings.from_env()
-    p = argparse.ArgumentParser(prog="python -m index", description="Hỏi Báo indexer")
-    p.add_argument("--log-level", default="WARNING")
-    sub = p.add_subparsers(dest="cmd", required=True)
+Common = Callable[[argparse.ArgumentParser], None]
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--index-dir", default=str(env.index_dir), help="default: $INDEX_DIR")
-        sp.add_argument("--model", default=env.embedding_model, help="default: $EMBEDDING_MODEL")
-        sp.add_argument("--no-vectors", action="store_true", help="BM25 only")
-        sp.add_argument("--json", action="store_true")
 
+def _add_index_commands(sub: Any, common: Common, env: IndexSettings) -> None:
     b = sub.add_parser("build", help="build a new index generation")
     b.add_argument("--articles", nargs="+", default=[str(env.articles_dir)],
                    help="files or folders; default: $ARTICLES_DIR")
@@ -185,6 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     i = sub.add_parser("info", help="show the live generation")
     common(i)
     i.set_defaults(fn=cmd_info)
+    ex = sub.add_parser("export-onnx", help="write an int8 ONNX copy of a sentence-transformers model")
+    ex.add_argument("--model", default=env.embedding_model, help="sentence-transformers model folder")
+    ex.add_argument("--out", required=True, help="folder to write (becomes an EMBEDDING_MODEL)")
+    ex.add_argument("--fp32", action="store_true", help="skip int8 quantisation")
+    ex.set_defaults(fn=cmd_export_onnx)
+
+
+def _add_question_commands(sub: Any, common: Common) -> None:
     s = sub.add_parser("search", help="answer one question")
     common(s)
     s.add_argument("--k", type=int, default=3)
@@ -199,7 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--dump", help="write per-question results as JSONL here")
     e.add_argument("--gate", help="thresholds file (quality-gate.json): exit 3 when any is missed")
     _today_option(s, e)
+    for sp in (s, e):
+        sp.add_argument("--tuning", help="JSON object of Tuning fields to override (index/tuning.py)")
     e.set_defaults(fn=cmd_eval)
+
+
+def _add_bench(sub: Any, env: IndexSettings) -> None:
     bn = sub.add_parser("bench", help="build and serve synthetic corpora of N passages, timed")
     bn.add_argument("--source", required=True, help="real articles whose vocabulary and lengths to imitate")
     bn.add_argument("--sizes", type=int, nargs="+", default=None, help="passages (default 10k 100k 1M)")
@@ -213,17 +240,31 @@ def main(argv: list[str] | None = None) -> int:
     bn.add_argument("--add-to", type=int, default=10_000,
                     help="time adding 100 articles to an index of this many (0: skip)")
     bn.set_defaults(fn=cmd_bench)
+
+
+def main(argv: list[str] | None = None) -> int:
+    load_dotenv()
+    env = IndexSettings.from_env()
+    p = argparse.ArgumentParser(prog="python -m index", description="Hỏi Báo indexer")
+    p.add_argument("--log-level", default="WARNING")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--index-dir", default=str(env.index_dir), help="default: $INDEX_DIR")
+        sp.add_argument("--model", default=env.embedding_model, help="default: $EMBEDDING_MODEL")
+        sp.add_argument("--no-vectors", action="store_true", help="BM25 only")
+        sp.add_argument("--json", action="store_true")
+
+    _add_index_commands(sub, common, env)
+    _add_question_commands(sub, common)
+    _add_bench(sub, env)
+    from .calibrate import add_parser as add_calibrate_parser
+    from .fetch.cli import add_parser as add_fetch_parser
     from .sync_cli import add_parsers
 
     add_parsers(sub, common, env)
-    from .fetch.cli import add_parser as add_fetch_parser
-
     add_fetch_parser(sub)
-    ex = sub.add_parser("export-onnx", help="write an int8 ONNX copy of a sentence-transformers model")
-    ex.add_argument("--model", default=env.embedding_model, help="sentence-transformers model folder")
-    ex.add_argument("--out", required=True, help="folder to write (becomes an EMBEDDING_MODEL)")
-    ex.add_argument("--fp32", action="store_true", help="skip int8 quantisation")
-    ex.set_defaults(fn=cmd_export_onnx)
+    add_calibrate_parser(sub, common)
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     return int(args.fn(args))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, store
+from . import __version__, layout, store
 from .accents import Lexicon
 from .articles import Article, read_articles
 from .chunks import Chunk, article_sentences, chunk_article, passage_text
@@ -21,10 +22,11 @@ from .embedcache import LazyEmbedder, embed, previous_embeddings
 from .lexical import Lexical
 from .listing import SOURCES, make_listing, scan
 from .text import Analyzer, mine_abbreviations
+from .tuning import DEFAULT, Tuning
 from .vectors import Encoder, build_faiss, needs_ann, write_faiss
 
 log = logging.getLogger(__name__)
-ARTICLE_IDS = "article_ids.json"
+ARTICLE_IDS = layout.ARTICLE_IDS
 LEXICON_SYLLABLES = 3_000_000  # bounded: the counts settle long before (the dev set has 0.19M)
 
 # progress(phase, done, total): called often; the caller throttles its output.
@@ -99,12 +101,12 @@ class Corpus:
     sentence_texts: list[str]
 
     @classmethod
-    def of(cls, articles: list[Article]) -> Corpus:
+    def of(cls, articles: list[Article], tuning: Tuning = DEFAULT) -> Corpus:
         chunks: list[Chunk] = []
         sentences: list[list[tuple[int, int]]] = []
         for i, art in enumerate(articles):
             sentences.append(article_sentences(art.text))
-            chunks.extend(chunk_article(art, i, sentences[-1]))
+            chunks.extend(chunk_article(art, i, sentences[-1], tuning))
         return cls(articles, chunks, sentences, [passage_text(articles[c.article], c) for c in chunks],
                    [art.text[a:b] for art, spans in zip(articles, sentences, strict=True) for a, b in spans])
 
@@ -149,20 +151,41 @@ def build_locked(article_paths: Sequence[str | Path], index_dir: Path, model: st
     dim = write_vectors(gen, corpus, model, embedder, previous_embeddings(live, model) if model else {},
                         summary, progress, timer) if model is not None else None
     write_records(gen, corpus)
-    (gen / "abbreviations.json").write_text(json.dumps(abbreviations, ensure_ascii=False), encoding="utf-8")
-    (gen / "lexicon.json").write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
+    calibration = carry_calibration(live, gen, model)
+    (gen / layout.ABBREVIATIONS).write_text(json.dumps(abbreviations, ensure_ascii=False), encoding="utf-8")
+    (gen / layout.LEXICON).write_text(json.dumps(lexicon.to_json(), ensure_ascii=False), encoding="utf-8")
     make_listing(article_paths, signatures, corpus.articles).save(gen / SOURCES)
     topics = Counter(t for a in corpus.articles for t in a.topics)
     store.write_manifest(gen, {
         "package_version": __version__, "model": model, "dim": dim,
         "articles": len(corpus.articles), "chunks": len(corpus.chunks), "topics": dict(topics.most_common()),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "skipped": len(read.skipped),
+        "tuning": tuning_record(), **({"calibration": calibration} if calibration else {}),
     })
     timer.lap("write")
     summary.generation = store.publish(index_dir, gen).name
     timer.lap("publish")
     progress("done", 1, 1)
     return summary
+
+
+def tuning_record(tuning: Tuning = DEFAULT) -> dict[str, object]:
+    """What the manifest says of the tuning a generation was built with (its passages are cut
+    by it; the query-time values are those of the code that built it)."""
+    return {"version": tuning.version, "values": tuning.to_json()}
+
+
+def carry_calibration(live: Path | None, gen: Path, model: str | None) -> dict[str, object] | None:
+    """A rebuild with the live generation's model keeps its confidence fit (it is the
+    model's, not the articles'); the manifest entry it had, or None."""
+    if live is None or model is None or not (live / layout.CALIBRATION).exists():
+        return None
+    manifest = json.loads((live / layout.MANIFEST).read_text(encoding="utf-8"))
+    entry = manifest.get("calibration")
+    if manifest.get("model") != model or not isinstance(entry, dict) or entry.get("model") != model:
+        return None
+    os.link(live / layout.CALIBRATION, gen / layout.CALIBRATION)
+    return entry
 
 
 def write_lexical(out: Path, corpus: Corpus, analyzer: Analyzer, akey: str, cache_from: Path | None,
@@ -175,7 +198,7 @@ def write_lexical(out: Path, corpus: Corpus, analyzer: Analyzer, akey: str, cach
     def analysed(texts: Sequence[str], keys: np.ndarray, folded: bool,
                  name: str) -> Iterator[list[str] | np.ndarray]:
         nonlocal clock
-        cache = Lexical.cached_docs(cache_from / f"bm25_{name}", akey) if cache_from else {}
+        cache = Lexical.cached_docs(cache_from / layout.bm25_dir(name), akey) if cache_from else {}
         for n, text in enumerate(texts):
             hit = cache.get(keys[n].tobytes())
             if hit is not None:
@@ -189,8 +212,8 @@ def write_lexical(out: Path, corpus: Corpus, analyzer: Analyzer, akey: str, cach
                 progress(f"BM25 {name}", n, len(texts))
             yield terms
 
-    # Whole articles as a second granularity: fused with passage scores it
-    # lifted art@1 by 1.3 points on the dev split.
+    # Whole articles as a second granularity, fused with passage scores (its gain:
+    # docs/answers.md, "How the hybrid got there").
     whole = [art.title + "\n" + art.text for art in corpus.articles]
     # One content key per text, shared by its exact and folded fields.
     p_keys, w_keys = (np.frombuffer(b"".join(map(_text_key, texts)), dtype=np.uint8).reshape(-1, 16)
@@ -199,7 +222,7 @@ def write_lexical(out: Path, corpus: Corpus, analyzer: Analyzer, akey: str, cach
                                       ("folded", corpus.passages, p_keys, True),
                                       ("article_exact", whole, w_keys, False), ("article_folded", whole, w_keys, True)):
         Lexical.build(analysed(texts, keys, folded, name), keys, akey,
-                      avgdl[name] if avgdl else None).save(out / f"bm25_{name}")
+                      avgdl[name] if avgdl else None).save(out / layout.bm25_dir(name))
     summary.seconds["tokenise"] = round(summary.seconds.get("tokenise", 0.0) + clock, 3)
     summary.seconds["bm25"] = round(time.perf_counter() - t_lex - clock, 3)
 
@@ -215,12 +238,12 @@ def write_vectors(out: Path, corpus: Corpus, model: str, embedder: Encoder | Non
     summary.sentences_embedded, summary.sentences_reused = s_new, len(corpus.sentence_texts) - s_new
     # Sentence vectors are only ever gathered a few hundred at a time, to score
     # candidates: half precision halves their disk and memory.
-    for name, arr in (("embeddings", p_vecs), ("chunk_hash", p_hashes),
-                      ("sentence_embeddings", s_vecs.astype(np.float16)), ("sentence_hash", s_hashes)):
-        np.save(out / f"{name}.npy", arr, allow_pickle=False)
+    (p_name, p_hash), (s_name, s_hash) = layout.VECTORS
+    for name, arr in ((p_name, p_vecs), (p_hash, p_hashes), (s_name, s_vecs.astype(np.float16)), (s_hash, s_hashes)):
+        np.save(out / layout.npy(name), arr, allow_pickle=False)
     timer.lap("embed")
     if needs_ann(len(p_vecs)):
-        write_faiss(build_faiss(p_vecs), out / "vectors.faiss")
+        write_faiss(build_faiss(p_vecs), out / layout.FAISS)
     progress("faiss", 1, 1)
     timer.lap("faiss")
     return int(p_vecs.shape[1])
@@ -255,7 +278,7 @@ def _lexicon_runs(analyzer: Analyzer, articles: list[Article], summary: BuildSum
 
 
 def write_records(gen: Path, corpus: Corpus) -> None:
-    with (gen / "articles.jsonl").open("w", encoding="utf-8") as fh:
+    with (gen / layout.ARTICLES).open("w", encoding="utf-8") as fh:
         for a in corpus.articles:
             fh.write(json.dumps(a.to_json(), ensure_ascii=False) + "\n")
     # ids alone, in order: an update maps ids to numbers without parsing every record
@@ -272,4 +295,4 @@ def write_records(gen: Path, corpus: Corpus) -> None:
         "article_sentence_ptr": ptr,
     }
     for name, arr in arrays.items():
-        np.save(gen / f"{name}.npy", arr, allow_pickle=False)
+        np.save(gen / layout.npy(name), arr, allow_pickle=False)

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from .articles import Article
 from .text import sentence_spans
+from .tuning import DEFAULT, Tuning
 
-WINDOW = 3  # sentences per chunk (3-sentence windows measured best here)
-STRIDE = 2  # so neighbouring chunks share one sentence
-MAX_CHARS = 900  # long sentences: fewer per chunk, so the encoder sees all of it
+# Window, stride and length bound are build-time tuning (`Tuning.chunk_*`); the names
+# stay for readers of the default cut.
+WINDOW = DEFAULT.chunk_window
+STRIDE = DEFAULT.chunk_stride
+MAX_CHARS = DEFAULT.chunk_max_chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,19 +38,21 @@ def article_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def chunk_article(article: Article, index: int, sents: list[tuple[int, int]] | None = None) -> list[Chunk]:
+def chunk_article(article: Article, index: int, sents: list[tuple[int, int]] | None = None,
+                  tuning: Tuning = DEFAULT) -> list[Chunk]:
     sents = article_sentences(article.text) if sents is None else sents
+    size, stride = tuning.chunk_window, tuning.chunk_stride
     chunks: list[Chunk] = []
     i = 0
     while i < len(sents):
         j = i + 1
-        while j < len(sents) and j - i < WINDOW and sents[j][1] - sents[i][0] <= MAX_CHARS:
+        while j < len(sents) and j - i < size and sents[j][1] - sents[i][0] <= tuning.chunk_max_chars:
             j += 1
         window = tuple(sents[i:j])
         chunks.append(Chunk(index, window[0][0], window[-1][1], window, i))
         if j >= len(sents):
             break
-        i = max(i + 1, j - (WINDOW - STRIDE))
+        i = max(i + 1, j - (size - stride))
     return chunks
 
 

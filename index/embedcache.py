@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import store
-from .segments import DELTA
+from . import layout
 from .vectors import Encoder, content_hash, load_embedder
 
 log = logging.getLogger(__name__)
@@ -28,12 +27,13 @@ def previous_embeddings(gen: Path | None, model: str, base: bool = True) -> dict
     if gen is None:
         return cache
     try:
-        if json.loads((gen / store.MANIFEST).read_text(encoding="utf-8")).get("model") != model:
+        if json.loads((gen / layout.MANIFEST).read_text(encoding="utf-8")).get("model") != model:
             return cache
-        for seg in ([gen] if base else []) + ([gen / DELTA] if (gen / DELTA).is_dir() else []):
-            for vec_name, hash_name in (("embeddings", "chunk_hash"), ("sentence_embeddings", "sentence_hash")):
-                hashes = np.load(seg / f"{hash_name}.npy", allow_pickle=False)
-                vecs = np.load(seg / f"{vec_name}.npy", allow_pickle=False, mmap_mode="r")
+        delta = gen / layout.DELTA
+        for seg in ([gen] if base else []) + ([delta] if delta.is_dir() else []):
+            for vec_name, hash_name in layout.VECTORS:
+                hashes = np.load(seg / layout.npy(hash_name), allow_pickle=False)
+                vecs = np.load(seg / layout.npy(vec_name), allow_pickle=False, mmap_mode="r")
                 if len(hashes) == len(vecs):
                     cache.update((bytes(h), vecs[i]) for i, h in enumerate(hashes))
     except (OSError, ValueError, AttributeError) as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .answer import MAX_QUOTE, Answer, Engine
+from .engine import Answer, Engine
 from .text import nfc
 
 METRICS = ("article_hit@1", "article_hit@3", "answer_hit@1", "answer_hit@3", "mrr@10",
@@ -37,7 +37,7 @@ class Row:
     ms: float
 
 
-def score_one(item: dict[str, Any], ans: Answer, ms: float) -> Row:
+def score_one(item: dict[str, Any], ans: Answer, ms: float, max_quote: int) -> Row:
     answers = [norm(str(a)) for a in (item.get("answers") or [])]
     url, title = item.get("url"), item.get("title")
     rank = answer_rank = None
@@ -46,7 +46,7 @@ def score_one(item: dict[str, Any], ans: Answer, ms: float) -> Row:
         if gold and rank is None:
             rank = i
         quote = norm(h.quote)
-        if answer_rank is None and len(h.quote) <= MAX_QUOTE and any(a and a in quote for a in answers):
+        if answer_rank is None and len(h.quote) <= max_quote and any(a and a in quote for a in answers):
             answer_rank = i
     return Row(tuple(item.get("tags") or ()), bool(answers), rank, answer_rank, ans.answered, ms)
 
@@ -96,7 +96,7 @@ def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = No
             t = time.perf_counter()
             ans = engine.answer(str(item["question"]), k=10, today=today)
             ms = (time.perf_counter() - t) * 1000
-            row = score_one(item, ans, ms)
+            row = score_one(item, ans, ms, engine.tuning.max_quote)
             rows.append(row)
             if out:
                 out.write(json.dumps({"id": item.get("id"), "question": item["question"], "tags": row.tags,
@@ -143,6 +143,9 @@ def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, m
     if limit:
         items = items[:limit]
     result = report(evaluate(engine, items, Path(dump) if dump else None, today))
+    # what produced these figures: a figure without its tuning cannot be compared
+    result["tuning"] = engine.tuning.to_json()
+    result["calibration"] = engine.choice.source
     if plot:
         globals()["plot"](result, plot)
     if as_json:

@@ -19,6 +19,8 @@ import numpy as np
 
 from .articles import Article
 from .dates import Period
+from .topk import top_k_sorted
+from .tuning import DEFAULT
 from .vectors import nearest
 
 if TYPE_CHECKING:
@@ -26,14 +28,12 @@ if TYPE_CHECKING:
 
     from .segments import Stacked
 
-# The recency prior multiplies the fused score by 1 + RECENCY_WEIGHT · 0.5^(age in days /
-# RECENCY_HALF_LIFE_DAYS) (then ÷ (1 + RECENCY_WEIGHT), to stay within 0–1): today's story
-# counts double a years-old one, a 3-month-old one 1.5×. So an old article that matches twice
-# as well still wins, and a weak match gains little. Multiplicative beat additive on the dated
-# set (docs/answers.md, "Dates"): article_hit@1 0.985 against 0.955 at their best.
-RECENCY_WEIGHT = 1.0
-RECENCY_HALF_LIFE_DAYS = 90
-# Up to this many allowed passages the dense pool is exact over them (≈ 20 ms at 50k);
+# The recency prior multiplies the fused score by 1 + w · 0.5^(age in days / half-life)
+# (then ÷ (1 + w), to stay within 0–1), w and half-life from `Tuning.recency_*`: today's
+# story counts double a years-old one, a half-life-old one 1.5×. So an old article that
+# matches twice as well still wins, and a weak match gains little. Multiplicative beat
+# additive on the dated set (docs/answers.md, "Dates").
+# Up to this many allowed passages the dense pool is exact over them (cost: docs/performance.md);
 # above, the ANN's nearest DENSE_OVERSAMPLE × pool are taken and the disallowed dropped.
 EXACT_DENSE_MAX = 50_000
 DENSE_OVERSAMPLE = 10
@@ -64,6 +64,7 @@ class Restriction:
     allowed: np.ndarray | None = None  # bool per article: may be returned (None: all)
     after: np.ndarray | None = None  # bool per article: ranked after the others (undated, under a period)
     prior: np.ndarray | None = None  # float per article: the fused score's recency boost
+    prior_weight: float = DEFAULT.recency_weight  # the boost's largest value (Tuning.recency_weight)
     empty: bool = False  # no dated article in the period: refused at once, naming it (undated ones prove nothing)
 
     def rank(self, fused: np.ndarray, arts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,11 +77,14 @@ class Restriction:
         """Fused scores with the recency prior, still within 0–1."""
         if self.prior is None:
             return fused
-        return fused * (1.0 + self.prior[arts]) / (1.0 + RECENCY_WEIGHT)
+        return fused * (1.0 + self.prior[arts]) / (1.0 + self.prior_weight)
 
 
-def restriction(period: Period | None, recent: bool, days: np.ndarray, today: date) -> Restriction | None:
-    """What a question's time expressions ask of the search; None when it has none."""
+def restriction(period: Period | None, recent: bool, days: np.ndarray, today: date,
+                weight: float = DEFAULT.recency_weight,
+                half_life_days: float = DEFAULT.recency_half_life_days) -> Restriction | None:
+    """What a question's time expressions ask of the search; None when it has none.
+    `weight`, `half_life_days`: the recency prior's (Tuning.recency_*)."""
     if period is None and not recent:
         return None
     allowed = after = prior = None
@@ -92,8 +96,8 @@ def restriction(period: Period | None, recent: bool, days: np.ndarray, today: da
         empty = not bool(inside.any())
     if recent:
         age = np.maximum(today.toordinal() - days.astype(np.int64), 0)
-        prior = np.where(dated, RECENCY_WEIGHT * 0.5 ** (age / RECENCY_HALF_LIFE_DAYS), 0.0)
-    return Restriction(allowed, after, prior, empty)
+        prior = np.where(dated, weight * 0.5 ** (age / half_life_days), 0.0)
+    return Restriction(allowed, after, prior, weight, empty)
 
 
 def chunk_mask(chunk_article: np.ndarray, allowed: np.ndarray, dead: np.ndarray | None = None) -> np.ndarray:
@@ -115,8 +119,6 @@ def dense_pool(embeddings: np.ndarray | Stacked, ann: faiss.Index | None, qvec: 
     if len(ids) <= EXACT_DENSE_MAX:
         if not len(ids):
             return ids
-        sims = np.asarray(embeddings[ids], dtype=np.float32) @ qvec
-        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-        return ids[top[np.argsort(-sims[top], kind="stable")]]
+        return ids[top_k_sorted(np.asarray(embeddings[ids], dtype=np.float32) @ qvec, k)]
     got = nearest(embeddings, ann, qvec, k * DENSE_OVERSAMPLE)
     return got[chunk_ok[got]][:k]

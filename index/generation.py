@@ -15,14 +15,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from . import store
+from . import layout, store
 from .accents import Lexicon
 from .articles import Article
 from .lexical import Field
 from .segments import DELTA, LEXICAL_FIELDS, Segment, Stacked, load_segment, segment_key
 from .text import Analyzer
 
-DEAD_ARTICLES = "dead_articles.npy"  # in the delta folder: base article numbers no longer served
+DEAD_ARTICLES = layout.DEAD_ARTICLES
 
 
 @dataclass(slots=True)
@@ -58,6 +58,13 @@ class Generation:
     @property
     def n_chunks(self) -> int:
         return len(self.chunk_article)
+
+    def passage_field(self, accented: bool) -> Field:
+        """The passage BM25 field a question is routed to: exact when typed with marks."""
+        return self.exact if accented else self.folded
+
+    def article_field(self, accented: bool) -> Field:
+        return self.article_exact if accented else self.article_folded
 
     def sentence_range(self, chunk: int) -> range:
         lo, hi = self.chunk_sentences[chunk]
@@ -108,8 +115,8 @@ def load(index_dir: Path, model: str | None = None, verify: bool = True, name: s
         dead = np.zeros(len(base.articles) + len(delta.articles), dtype=bool)
         dead[_dead_numbers(gen / DELTA / DEAD_ARTICLES, len(base.articles))] = True
     try:
-        abbreviations = json.loads((gen / "abbreviations.json").read_text(encoding="utf-8"))
-        lex = json.loads((gen / "lexicon.json").read_text(encoding="utf-8"))
+        abbreviations = json.loads((gen / layout.ABBREVIATIONS).read_text(encoding="utf-8"))
+        lex = json.loads((gen / layout.LEXICON).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise store.IndexUnavailable(f"{gen}: unreadable index file ({exc})") from exc
     g = _combined(gen, manifest, base, delta, dead, Analyzer(abbreviations), Lexicon(lex["unigrams"],

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import layout
 from .articles import SUFFIXES, Article
 
-SOURCES = "sources.json"
+SOURCES = layout.SOURCES
 FORMAT = "hoibao-sources/1"
 
 Signature = tuple[int, int]  # (size, mtime_ns)

@@ -4,8 +4,9 @@ Signals, each min-max normalised over the candidate pool and mixed convexly
 (ablation in docs/answers.md):
 - BM25 of the passage (exact or folded field, by how the question was typed);
 - cosine of the passage;
-- BM25 of the whole article (+1.3 art@1 on the dev split);
-- best cosine of any single sentence of the article (+1.3 more).
+- BM25 of the whole article;
+- best cosine of any single sentence of the article.
+Pool size and weights are `Tuning`'s (what each signal brought: docs/answers.md).
 Both retrievers score the union of their pools exactly (BM25 from the full score
 vector, cosine from the stored embeddings), so no score is ever guessed.
 """
@@ -22,9 +23,11 @@ import numpy as np
 from .filters import Restriction, article_days, chunk_mask, dense_pool, mask_scores, restriction, today_in_vietnam
 from .generation import Generation
 from .query import Query
+from .topk import minmax, top_k
+from .tuning import DEFAULT, Tuning
 from .vectors import Encoder, nearest
 
-POOL = 100  # candidates taken from each retriever
+QUERY_CACHE = 2048  # query vectors kept: readers repeat questions and paging re-asks them
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +49,16 @@ class Results:
 
 @dataclass(slots=True)
 class Weights:
-    passage_bm25: float = 0.7  # the rest of 1 goes to passage cosine
-    article_bm25: float = 1.0
-    sentence_cosine: float = 1.0
+    """The fusion weights in use (from a `Tuning`) and which retrievers run."""
+
+    passage_bm25: float = DEFAULT.passage_bm25  # the rest of 1 goes to passage cosine
+    article_bm25: float = DEFAULT.article_bm25
+    sentence_cosine: float = DEFAULT.sentence_cosine
     mode: str = "hybrid"  # "bm25" / "dense": one retriever alone, for the ablation
+
+    @classmethod
+    def of(cls, tuning: Tuning, mode: str = "hybrid") -> Weights:
+        return cls(tuning.passage_bm25, tuning.article_bm25, tuning.sentence_cosine, mode)
 
 
 @dataclass(slots=True)
@@ -57,6 +66,7 @@ class Retriever:
     gen: Generation
     embedder: Encoder | None
     weights: Weights = field(default_factory=Weights)
+    tuning: Tuning = DEFAULT  # pool size and recency prior
     _qcache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
     _qlock: threading.Lock = field(default_factory=threading.Lock)  # the bot answers from threads
     _days: np.ndarray | None = None  # publication day per article (filters.article_days), made on first use
@@ -76,7 +86,7 @@ class Retriever:
         vec = self.embedder.query(text)
         with self._qlock:
             self._qcache[text] = vec
-            if len(self._qcache) > 2048:
+            if len(self._qcache) > QUERY_CACHE:
                 self._qcache.popitem(last=False)
         return vec
 
@@ -85,7 +95,7 @@ class Retriever:
         gen, w = self.gen, self.weights
         use_dense = w.mode != "bm25" and self.embedder is not None and q.dense_text is not None
         use_bm25 = w.mode != "dense" or not use_dense
-        field_ = gen.exact if q.accented else gen.folded
+        field_ = gen.passage_field(q.accented)
         if lexical_scores is not None:
             bm = lexical_scores
         else:
@@ -96,14 +106,15 @@ class Retriever:
         bm = bm if chunk_ok is None else mask_scores(bm, chunk_ok)
         pools = []
         if use_bm25:
-            pools.append(_top(bm, POOL))
+            pools.append(_top(bm, self.tuning.pool))
         qvec = None
         if use_dense:
             assert q.dense_text is not None
             assert gen.embeddings is not None
             qvec = self.query_vector(q.dense_text)
-            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, POOL) if chunk_ok is None
-                         else dense_pool(gen.embeddings, gen.faiss_index, qvec, POOL, chunk_ok))
+            pool = self.tuning.pool
+            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, pool) if chunk_ok is None
+                         else dense_pool(gen.embeddings, gen.faiss_index, qvec, pool, chunk_ok))
         cand = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
         if not len(cand):
             return Results([], qvec)
@@ -116,8 +127,8 @@ class Retriever:
             fused = w.passage_bm25 * minmax(cb) + (1 - w.passage_bm25) * minmax(cd)
             total = 1.0
             if w.article_bm25 and q.terms:
-                article_field = gen.article_exact if q.accented else gen.article_folded
-                fused += w.article_bm25 * minmax(article_field.scores(q.terms)[arts].astype(np.float64))
+                article_scores = gen.article_field(q.accented).scores(q.terms)
+                fused += w.article_bm25 * minmax(article_scores[arts].astype(np.float64))
                 total += w.article_bm25
             if w.sentence_cosine and gen.sentence_embeddings is not None:
                 assert qvec is not None
@@ -153,7 +164,8 @@ class Retriever:
             return None, None
         if self._days is None:
             self._days = article_days(self.gen.articles)
-        r = restriction(q.period, q.recent, self._days, q.today)
+        r = restriction(q.period, q.recent, self._days, q.today, self.tuning.recency_weight,
+                        self.tuning.recency_half_life_days)
         if r is None or r.allowed is None:
             return r, None
         return r, chunk_mask(self.gen.chunk_article, r.allowed, getattr(self.gen, "dead_articles", None))
@@ -166,7 +178,7 @@ class Retriever:
         lo, hi = gen.article_sentence_ptr[uniq], gen.article_sentence_ptr[uniq + 1]
         lengths = hi - lo
         idx = np.repeat(lo - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
-        # float16 on disk; numpy has no BLAS for it, so widen the gathered rows first (7 ms → 1 ms)
+        # float16 on disk; numpy has no BLAS for it, so widen the gathered rows first (much faster)
         sims = np.asarray(gen.sentence_embeddings[idx], dtype=np.float32) @ qvec
         best = np.full(len(uniq), -1.0)
         nonempty = lengths > 0
@@ -177,15 +189,8 @@ class Retriever:
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best scores of passages matching any term, without a full sort."""
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    top = top_k(scores, k)
     return top[scores[top] != 0]
 
 
-def minmax(x: np.ndarray) -> np.ndarray:
-    if len(x) == 0:
-        return x
-    lo, hi = float(x.min()), float(x.max())
-    if hi - lo < 1e-12:
-        return np.ones_like(x) if hi > 0 else np.zeros_like(x)
-    return (x - lo) / (hi - lo)
+__all__ = ["Candidate", "Results", "Retriever", "Weights", "minmax"]

@@ -12,14 +12,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from . import store
+from . import layout, store
 from .articles import Article
 from .lexical import Lexical
 from .listing import SOURCES
 from .vectors import needs_ann, read_faiss
 
-DELTA = "delta"  # the delta segment's folder inside a generation
-LEXICAL_FIELDS = ("exact", "folded", "article_exact", "article_folded")
+DELTA = layout.DELTA
+LEXICAL_FIELDS = layout.LEXICAL_FIELDS
 
 
 @dataclass(slots=True)
@@ -52,32 +52,33 @@ def segment_key(files: dict[str, str], delta: bool) -> str:
     """The checksums of one segment's files (the delta's, or everything else), as a key."""
     import hashlib
 
-    # the listing of article files changes with every update: it is not the segment's content
-    own = sorted((n, d) for n, d in files.items() if n.startswith(DELTA + "/") == delta and n != SOURCES)
+    # the listing of article files changes with every update, and a calibration is the
+    # model's: neither is the segment's content
+    own = sorted((n, d) for n, d in files.items()
+                 if n.startswith(DELTA + "/") == delta and n not in (SOURCES, layout.CALIBRATION))
     return hashlib.sha256(json.dumps(own).encode()).hexdigest()[:24]
 
 
 def load_segment(path: Path, key: str, vectors: bool) -> Segment:
     """Read one segment's files (already verified against the manifest)."""
     try:
-        with (path / "articles.jsonl").open(encoding="utf-8") as fh:
+        with (path / layout.ARTICLES).open(encoding="utf-8") as fh:
             articles = [Article.from_json(json.loads(line)) for line in fh]
-        lexical = {f: Lexical.load(path / f"bm25_{f}") for f in LEXICAL_FIELDS}
+        lexical = {f: Lexical.load(path / layout.bm25_dir(f)) for f in LEXICAL_FIELDS}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise store.IndexUnavailable(f"{path}: unreadable index file ({exc})") from exc
     embeddings = sentence_embeddings = faiss_index = None
     if vectors:
-        embeddings = _npy(path / "embeddings.npy", mmap=True)
-        sentence_embeddings = _npy(path / "sentence_embeddings.npy", mmap=True)
+        (passages, _), (sentences, _) = layout.VECTORS
+        embeddings = _npy(path / layout.npy(passages), mmap=True)
+        sentence_embeddings = _npy(path / layout.npy(sentences), mmap=True)
         if needs_ann(len(embeddings)):
             try:
-                faiss_index = read_faiss(path / "vectors.faiss")
+                faiss_index = read_faiss(path / layout.FAISS)
             except RuntimeError as exc:
-                raise store.IndexUnavailable(f"{path / 'vectors.faiss'}: unreadable ({exc})") from exc
-    return Segment(key=key, articles=articles, chunk_article=_npy(path / "chunk_article.npy"),
-                   chunk_span=_npy(path / "chunk_span.npy"), chunk_sentences=_npy(path / "chunk_sentences.npy"),
-                   sentence_span=_npy(path / "sentence_span.npy"),
-                   article_sentence_ptr=_npy(path / "article_sentence_ptr.npy"), lexical=lexical,
+                raise store.IndexUnavailable(f"{path / layout.FAISS}: unreadable ({exc})") from exc
+    records = {name: _npy(path / layout.npy(name)) for name in layout.RECORD_ARRAYS}
+    return Segment(key=key, articles=articles, **records, lexical=lexical,
                    embeddings=embeddings, sentence_embeddings=sentence_embeddings, faiss_index=faiss_index)
 
 

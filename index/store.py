@@ -26,12 +26,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from . import layout
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 2: own BM25 arrays, half-precision sentence vectors; 3: idf at query time, delta segments
 KEEP = 2
-MANIFEST = "manifest.json"
-MANIFEST_SUM = "manifest.sha256"  # the manifest's own checksum: a damaged manifest is named as such
+MANIFEST = layout.MANIFEST
+MANIFEST_SUM = layout.MANIFEST_SUM
 GENERATIONS = "generations"
 PARTIAL = ".partial"
 FAULT_ENV = "HOIBAO_FAULT_AT"  # crash tests only: see fault_point

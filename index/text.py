@@ -165,7 +165,7 @@ class Analyzer:
         return runs
 
     def terms(self, text: str, folded: bool = False) -> list[str]:
-        """Syllable unigrams plus bigrams within each run (measured best here)."""
+        """Syllable unigrams plus bigrams within each run (docs/answers.md)."""
         out: list[str] = []
         for run in self.syllables(text, folded):
             out.extend(run)

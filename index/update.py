@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, store
+from . import __version__, layout, store
 from .articles import Article, read_articles
 from .build import (
     ARTICLE_IDS,
@@ -41,6 +41,7 @@ from .generation import DEAD_ARTICLES
 from .listing import SOURCES, FileEntry, Listing, article_hash, file_of, scan
 from .segments import DELTA, LEXICAL_FIELDS
 from .text import Analyzer
+from .tuning import DEFAULT
 from .vectors import Encoder
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,18 @@ def _why_full(live: Path | None, model: str | None, roots: Sequence[str | Path],
         return f"no usable listing of its articles ({exc})"
     if listing.roots != [str(r) for r in roots]:
         return "the article folders differ from the live generation's"
-    return ""
+    return _chunking_changed(manifest)
+
+
+def _chunking_changed(manifest: dict[str, object]) -> str:
+    """A delta must be cut like its base: new chunking parameters mean a full rebuild."""
+    record = manifest.get("tuning")
+    values = record.get("values") if isinstance(record, dict) else None
+    if not isinstance(values, dict):
+        return ""  # built before tuning was recorded: with the defaults it has always had
+    now = DEFAULT.to_json()
+    changed = [k for k in ("chunk_window", "chunk_stride", "chunk_max_chars") if values.get(k) != now[k]]
+    return f"chunking changed ({', '.join(changed)})" if changed else ""
 
 
 def _plan(roots: Sequence[str | Path], before: Listing) -> Plan:
@@ -158,7 +170,7 @@ def _plan(roots: Sequence[str | Path], before: Listing) -> Plan:
 
 
 def _delta_articles(live: Path) -> list[Article]:
-    path = live / DELTA / "articles.jsonl"
+    path = live / DELTA / layout.ARTICLES
     if not path.exists():
         return []
     with path.open(encoding="utf-8") as fh:
@@ -179,7 +191,7 @@ def _base_articles(live: Path, numbers: Iterable[int]) -> list[Article]:
     wanted, out = set(numbers), list[Article]()
     if not wanted:
         return out
-    with (live / "articles.jsonl").open(encoding="utf-8") as fh:
+    with (live / layout.ARTICLES).open(encoding="utf-8") as fh:
         for n, line in enumerate(fh):
             if n in wanted:
                 out.append(Article.from_json(json.loads(line)))
@@ -210,8 +222,8 @@ def _publish_delta(index_dir: Path, live: Path, plan: Plan, corpus: Corpus, dead
     out = gen / DELTA
     out.mkdir()
     timer.lap("link")
-    abbreviations = json.loads((live / "abbreviations.json").read_text(encoding="utf-8"))
-    avgdl = {f: float(json.loads((live / f"bm25_{f}" / "params.json").read_text(encoding="utf-8"))["avgdl"])
+    abbreviations = json.loads((live / layout.ABBREVIATIONS).read_text(encoding="utf-8"))
+    avgdl = {f: float(json.loads((live / layout.bm25_dir(f) / "params.json").read_text(encoding="utf-8"))["avgdl"])
              for f in LEXICAL_FIELDS}
     cache_from = live / DELTA if (live / DELTA).is_dir() else None
     write_lexical(out, corpus, Analyzer(abbreviations), analyzer_key(abbreviations), cache_from, summary,
@@ -238,6 +250,7 @@ def _publish_delta(index_dir: Path, live: Path, plan: Plan, corpus: Corpus, dead
         "topics": dict((+topics).most_common()), "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "base_built_at": before.get("base_built_at", before.get("built_at")), "skipped": len(plan.skipped),
         "delta": {"articles": len(corpus.articles), "chunks": len(corpus.chunks), "dead": len(dead)},
+        **{k: before[k] for k in ("tuning", "calibration") if k in before},  # calibration.json is linked
     }, known)
     timer.lap("write")
     name = store.publish(index_dir, gen).name

@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Protocol
 import faiss
 import numpy as np
 
+from .topk import top_k_sorted
+
 if TYPE_CHECKING:
     from .segments import Stacked
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "intfloat/multilingual-e5-small"
-# Exact inner product, measured here (2 cores, 384 dims, top 100): 8 ms at 50k
-# passages, 15 ms at 100k, 32 ms at 200k, 68 ms at 400k — linear. Above 150k
-# (~23 ms) it would eat the answer's latency budget, so HNSW takes over.
+# Exact inner product grows linearly with the passages; above 150k it would eat the
+# answer's latency budget, so HNSW takes over (timings: docs/performance.md).
 HNSW_ABOVE = 150_000
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
@@ -125,9 +126,7 @@ def nearest(embeddings: np.ndarray | Stacked, ann: faiss.Index | None, qvec: np.
     if ann is not None:
         _, ids = ann.search(qvec[None, :].astype(np.float32), k)
         return ids[0][ids[0] >= 0]
-    sims = np.asarray(embeddings) @ qvec
-    top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
-    return top[np.argsort(-sims[top], kind="stable")]
+    return top_k_sorted(np.asarray(embeddings) @ qvec, k)
 
 
 def write_faiss(index: faiss.Index, path: Path) -> None:
@@ -136,7 +135,7 @@ def write_faiss(index: faiss.Index, path: Path) -> None:
 
 def read_faiss(path: Path) -> faiss.Index:
     # One query at a time needs no OpenMP team, and faiss's spinning threads slowed the
-    # query encoder's next call: encode + search at 100k took 71 ms with them, 46 ms without.
+    # query encoder's next call (docs/performance.md, "Measured in code comments").
     faiss.omp_set_num_threads(1)
     index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     if isinstance(index, faiss.IndexHNSW):

@@ -13,6 +13,7 @@ from index.answer import Engine
 from index.build import build
 from index.generation import Generation, load
 from index.query import is_question, parse
+from index.quote import highlights
 from index.vectors import Embedder
 from tests.conftest import ARTICLES, SAMPLE
 
@@ -154,3 +155,25 @@ def test_search_json_shape(lexical_index: Path) -> None:
     assert "3,5 tỷ đồng" in out["hits"][0]["quote"]
     none = json.loads(_cli("search", "--index-dir", str(lexical_index), "--json", "xin chào"))
     assert none == {"answered": False, "confidence": 0.0, "hits": []}
+
+
+BOLD_QUOTE = "Chỉ số CCHC của Sở xếp thứ 3/21. Hà Tĩnh đẩy mạnh chuyển đổi số và đổi mới quản trị, thế là xong."
+
+
+@pytest.mark.parametrize("question", ["Hà Tĩnh chuyển đổi số thế nào?", "ha tinh chuyen doi so the nao"])
+def test_bold_marks_the_questions_phrases_not_stray_syllables(gen: Generation, question: str) -> None:
+    # every term weighs the same: "số" and "đổi" are content words, yet "Chỉ số" and
+    # "đổi mới" hold them only as stray syllables; "thế nào" only asks
+    q = parse(question, gen.analyzer, gen.lexicon, dense=False, weigh=lambda term, folded: 2.0)
+    bold = [BOLD_QUOTE[s:e] for s, e in highlights(BOLD_QUOTE, q)]
+    assert bold == ["Hà Tĩnh", "chuyển đổi số"]
+    # with the index's own idf ("Hà Tĩnh" is in nearly every article: no weight, no bold)
+    q = parse(question, gen.analyzer, gen.lexicon, dense=False, weigh=lambda t, f: gen.passage_field(not f).idf(t))
+    assert [BOLD_QUOTE[s:e] for s, e in highlights(BOLD_QUOTE, q)] == ["chuyển đổi số"]
+
+
+def test_a_rare_word_is_bold_on_its_own(gen: Generation) -> None:
+    q = parse("Sản phẩm OCOP của Hương Sơn", gen.analyzer, gen.lexicon, dense=False,
+              weigh=lambda term, folded: 6.0 if term == "ocop" else 1.5)
+    quote = "Tỉnh có 120 sản phẩm đạt chuẩn OCOP."
+    assert [quote[s:e] for s, e in highlights(quote, q)] == ["sản phẩm", "OCOP"]

@@ -10,6 +10,7 @@ import pytest
 
 from index.build import build
 from index.evaluate import METRICS, Row, gate_failures, report, summarise
+from index.tuning import Tuning
 from tests.conftest import SAMPLE
 
 ROOT = Path(__file__).parent.parent
@@ -69,7 +70,8 @@ def test_eval_cli_on_a_tiny_qa_file(tmp_path: Path, qa: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "index", "eval", "--index-dir", str(idx), "--qa", str(qa), "--json",
                           "--plot", str(tmp_path / "p.png")], env=env, capture_output=True, timeout=120, check=True)
     r = json.loads(out.stdout)
-    assert set(r) == {"overall", "by_tag"}
+    assert set(r) == {"overall", "by_tag", "tuning", "calibration"}
+    assert r["tuning"] == Tuning().to_json() and r["calibration"] == "lexical (BM25-only index)"
     o = r["overall"]
     assert set(o) == set(METRICS)
     assert o["n"] == 4
@@ -78,3 +80,20 @@ def test_eval_cli_on_a_tiny_qa_file(tmp_path: Path, qa: Path) -> None:
     assert o["answered_rate"] == 1.0 and o["refusal_rate"] == 1.0
     assert r["by_tag"]["title"]["answer_hit@1"] == 1.0 and r["by_tag"]["unanswerable"]["n"] == 1
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_eval_applies_and_reports_tuning_overrides(tmp_path: Path, qa: Path) -> None:
+    idx = tmp_path / "idx"
+    build([SAMPLE], idx, None)
+    (tmp_path / "t.json").write_text(json.dumps({"max_quote": 20, "pair_bonus": 0.5}), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "index", "eval", "--index-dir", str(idx), "--qa", str(qa), "--json"]
+    out = subprocess.run([*args, "--tuning", str(tmp_path / "t.json")], env=env, capture_output=True, timeout=120,
+                         check=True)
+    r = json.loads(out.stdout)
+    assert r["tuning"]["max_quote"] == 20 and r["tuning"]["pair_bonus"] == 0.5
+    assert r["tuning"]["pool"] == Tuning().pool
+    assert r["overall"]["answer_hit@1"] == 0.0  # no quote is that short: the override took effect
+    (tmp_path / "bad.json").write_text(json.dumps({"no_such_knob": 1}), encoding="utf-8")
+    bad = subprocess.run([*args, "--tuning", str(tmp_path / "bad.json")], env=env, capture_output=True, timeout=120)
+    assert bad.returncode == 1 and b"no_such_knob" in bad.stderr

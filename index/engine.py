@@ -1,0 +1,182 @@
+"""The answer engine: question → quoted sentence(s), sources, and whether to answer at all.
+
+The CLI, the eval and the bot all call `Engine.answer`, so the eval measures exactly what
+readers get. The question is parsed once (`query.parse`); retrieval (`search.py`), quote
+choice (`quote.py`) and the confidence (`confidence.py`) read that `Query`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+
+from . import confidence
+from .filters import Period
+from .generation import Generation
+from .query import Query, is_question, parse
+from .quote import best_quote, best_window, caption_sentences, coverage, highlights
+from .search import Candidate, Retriever, Weights
+from .topk import minmax, top_k
+from .tuning import DEFAULT, Calibration, Tuning
+from .vectors import Encoder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    topics: tuple[str, ...]
+    quote: str
+    quote_span: tuple[int, int]  # offsets into the article's text
+    context: str
+    context_span: tuple[int, int]
+    score: float
+    highlights: tuple[tuple[int, int], ...]  # spans inside `quote` to show in bold
+
+    def to_json(self) -> dict[str, object]:
+        return {"title": self.title, "url": self.url, "published": self.published,
+                "topics": list(self.topics), "quote": self.quote, "context": self.context,
+                "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    answered: bool
+    confidence: float
+    hits: tuple[Hit, ...] = ()
+    is_question: bool = True
+    debug: dict[str, object] = field(default_factory=dict)
+    period: Period | None = None  # the publication period the question named ("Trong tháng 3/2025: …")
+
+    def to_json(self) -> dict[str, object]:
+        return {"answered": self.answered, "confidence": round(self.confidence, 4),
+                "hits": [h.to_json() for h in self.hits], **({"period": self.period.label} if self.period else {})}
+
+
+class Engine:
+    def __init__(self, gen: Generation, embedder: Encoder | None = None, weights: Weights | None = None,
+                 calibration: Calibration | None = None, tuning: Tuning = DEFAULT) -> None:
+        """`calibration` pins one fit for every answer (tests); by default the generation's
+        fit for its model is used (`confidence.choose`)."""
+        self.gen = gen
+        self.tuning = tuning
+        self.retriever = Retriever(gen, embedder, weights or Weights.of(tuning), tuning)
+        self.calibration = calibration
+        self.choice = confidence.choose(gen.path, gen.model if self.dense else None, tuning)
+        if self.choice.fallback and calibration is None:
+            log.warning("generation %s: %s; answers are judged without the cosine", gen.name, self.choice.source)
+
+    @property
+    def dense(self) -> bool:
+        return self.retriever.embedder is not None
+
+    def answer(self, question: str, k: int = 3, offset: int = 0, today: date | None = None) -> Answer:
+        """Top `k` hits after skipping `offset` (paging), one per article; `today` pins the clock."""
+        if not is_question(question):
+            return Answer(question, False, 0.0, is_question=False)
+        q, folded_scores = self._parse(question, today)
+        res = self.retriever.search(q, max(offset + k, self.tuning.rerank_depth), folded_scores)
+        if not res.candidates:
+            return Answer(question, False, 0.0, debug={"restored": q.restored}, period=q.period)
+        quoted = [self._hit(c, q, res.query_vector) for c in res.candidates]
+        ranked = self._rerank(quoted, res.candidates)
+        best = ranked[0][1]
+        art = self.gen.articles[best.article]
+        p_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}. {self._passage(best)}"))
+        a_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}\n{art.text}"))
+        dense_used = q.dense_text is not None and self.dense and self.retriever.weights.mode != "bm25"
+        cal = self.calibration or (self.choice.calibration if dense_used else self.tuning.lexical_calibration)
+        conf = cal.confidence(p_cov, a_cov, best.cosine)
+        return Answer(question, conf >= cal.threshold, conf, tuple(h for h, _ in ranked[offset:offset + k]),
+                      debug={"restored": q.restored, "restore_confidence": q.restore_confidence,
+                             "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
+                             "bm25": best.bm25, "dense": dense_used}, period=q.period)
+
+    def _parse(self, question: str, today: date | None) -> tuple[Query, np.ndarray | None]:
+        """The question read once; with the folded BM25 scores accent restoration computed
+        for an unaccented question (the search reuses them)."""
+        gen = self.gen
+        folded_scores: list[np.ndarray] = []
+
+        def context(terms: list[str]) -> list[str]:
+            folded_scores.append(gen.folded.scores(terms))
+            return self._top_passages(folded_scores[-1])
+
+        def weigh(term: str, folded: bool) -> float:
+            return gen.passage_field(not folded).idf(term)
+
+        q = parse(question, gen.analyzer, gen.lexicon, self.dense, context, self.retriever.clock(today), weigh,
+                  self.tuning)
+        return q, folded_scores[-1] if folded_scores else None
+
+    def _rerank(self, quoted: list[tuple[Hit, float]], cands: list[Candidate]) -> list[tuple[Hit, Candidate]]:
+        """The best quote of each article is a last, finer relevance signal for the top few."""
+        weight = self.tuning.rerank_weight
+        top = quoted[:self.tuning.rerank_depth]
+        final = np.array([h.score for h, _ in top]) + weight * minmax(np.array([s for _, s in top]))
+        after = np.array([c.after for c in cands[:len(top)]], dtype=bool)  # undated under a period
+        order = list(np.lexsort((-final, after))) + list(range(len(top), len(quoted)))
+        return [(replace(quoted[i][0], score=float(final[i]) / (1 + weight)) if i < len(top) else quoted[i][0],
+                 cands[i]) for i in order]
+
+    def _terms(self, q: Query, text: str) -> frozenset[str]:
+        return self._term_cache(text, not q.accented)
+
+    @functools.cached_property
+    def _term_cache(self) -> Callable[[str, bool], frozenset[str]]:
+        """Terms of a sentence or passage, cached per engine (one generation): questions
+        about the same story score the same sentences again."""
+        analyzer = self.gen.analyzer
+
+        @functools.lru_cache(maxsize=20_000)
+        def terms(text: str, folded: bool) -> frozenset[str]:
+            return frozenset(analyzer.terms(text, folded=folded))
+        return terms
+
+    def _top_passages(self, scores: np.ndarray) -> list[str]:
+        """Text of the passages folded BM25 ranks first for an unaccented question."""
+        top = top_k(scores, self.tuning.restore_context)
+        spans = self.gen.chunk_span[top[scores[top] > 0]]
+        arts = self.gen.chunk_article[top[scores[top] > 0]]
+        return [self.gen.articles[int(a)].text[int(s):int(e)] for a, (s, e) in zip(arts, spans, strict=True)]
+
+    def _passage(self, c: Candidate) -> str:
+        start, end = (int(x) for x in self.gen.chunk_span[c.chunk])
+        return self.gen.articles[c.article].text[start:end]
+
+    def _hit(self, c: Candidate, q: Query, qvec: np.ndarray | None) -> tuple[Hit, float]:
+        """The quote is chosen among all sentences of the hit's article, with a prior for
+        those of its best passage; the context is the quote with a sentence either side."""
+        gen, tuning = self.gen, self.tuning
+        art = gen.articles[c.article]
+        lo, hi = int(gen.article_sentence_ptr[c.article]), int(gen.article_sentence_ptr[c.article + 1])
+        sents = [(int(a), int(b)) for a, b in gen.sentence_span[lo:hi]]
+        rng = gen.sentence_range(c.chunk)
+        cosines = None
+        if qvec is not None and gen.sentence_embeddings is not None:
+            cosines = np.asarray(gen.sentence_embeddings[lo:hi], dtype=np.float32) @ qvec
+
+        def terms_of(text: str) -> frozenset[str]:
+            return self._terms(q, text)
+
+        first, last, quote_score = best_quote(art.text, sents, q, terms_of, tuning, cosines,
+                                              range(rng.start - lo, rng.stop - lo),
+                                              caption_sentences(art.text, art.captions, sents))
+        qs, qe = sents[first][0], sents[last][1]
+        if qe - qs > tuning.max_quote:
+            qs, qe = best_window(art.text, qs, qe, q, terms_of, tuning)
+        quote = art.text[qs:qe]
+        cs, ce = sents[max(first - 1, 0)][0], sents[min(last + 1, len(sents) - 1)][1]
+        return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
+                   topics=art.topics, quote=quote, quote_span=(qs, qe), context=art.text[cs:ce],
+                   context_span=(cs, ce), score=c.score, highlights=highlights(quote, q)), quote_score
