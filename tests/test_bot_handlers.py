@@ -15,7 +15,7 @@ import pytest
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, setup_logging
 from bot.service import IndexService
 from bot.settings import BotSettings, parse_admin_ids
 from index.build import build
@@ -36,6 +36,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[Application, FakeTelegram, 
     settings = BotSettings(token=TOKEN, admin_ids=parse_admin_ids(str(ADMIN)),
                            index=IndexSettings(tmp_path / "idx", articles, None), api_base_url=fake.url,
                            feedback_file=tmp_path / "fb.jsonl", request_timeout=10.0)  # a timed-out send is lost
+    setup_logging(settings)  # its token redaction: alone, this file must not depend on another's set-up
     svc = IndexService(settings.index)
     svc.load()
     application = build_application(settings, svc)
