@@ -11,25 +11,32 @@ from telegram.constants import ParseMode
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
     Defaults,
     InlineQueryHandler,
+    InvalidCallbackData,
+    JobQueue,
     MessageHandler,
     filters,
 )
 
 from bot import alerts as bot_alerts
+from bot.buttons import Ask, More, NewsPage, TopicPage, Unsubscribe, Vote
+from bot.context import App, BotData, Context
 from bot.handlers import admin, alerts, ask, inline, news, report, sources, topic
-from bot.handlers.common import AskedStore, Context
+from bot.handlers.common import on_expired
 from bot.jobs import schedule_sync
 from bot.service import IndexService
 from bot.settings import BotSettings
 
 log = logging.getLogger(__name__)
 
+# Keyboards whose buttons' data PTB keeps (least recently used dropped first): each answer,
+# page and /start makes one, so a few thousand covers days of a busy chat's buttons.
+CALLBACK_CACHE = 5000
 _TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
 
@@ -90,16 +97,19 @@ COMMANDS = [BotCommand("start", "Bắt đầu"), BotCommand("help", "Hướng d�
             BotCommand("hoi", "Hỏi (trong nhóm)")]
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(app: App) -> None:
     try:
         await app.bot.set_my_commands(COMMANDS)
     except (NetworkError, RetryAfter) as exc:
         log.warning("could not set the command menu: %s", exc)
 
 
-def build_application(settings: BotSettings, svc: IndexService) -> Application:  # type: ignore[type-arg]
+def build_application(settings: BotSettings, svc: IndexService) -> App:
     assert settings.token, "TELEGRAM_BOT_TOKEN is required"
     builder = (ApplicationBuilder().token(settings.token)
+               .context_types(ContextTypes(bot_data=BotData))
+               .job_queue(JobQueue[Context]())  # typed: its jobs get the same Context
+               .arbitrary_callback_data(CALLBACK_CACHE)
                .base_url(f"{settings.api_base_url}/bot")
                .base_file_url(f"{settings.api_base_url}/file/bot")
                .rate_limiter(AIORateLimiter(max_retries=3))
@@ -111,7 +121,7 @@ def build_application(settings: BotSettings, svc: IndexService) -> Application: 
                .concurrent_updates(8)
                .post_init(_post_init))
     app = builder.build()
-    app.bot_data.update(service=svc, settings=settings, asked=AskedStore())
+    app.bot_data.fill(svc, settings)
     add_handlers(app)
     schedule_sync(app, settings)
     report.install(app, settings)  # the question log and its daily retention job
@@ -119,7 +129,7 @@ def build_application(settings: BotSettings, svc: IndexService) -> Application: 
     return app
 
 
-def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(app: App) -> None:
     fresh = filters.UpdateType.MESSAGE  # edited messages and channel posts never run commands
     app.add_handler(CommandHandler("start", admin.on_start, filters=fresh))
     app.add_handler(CommandHandler("help", admin.on_help, filters=fresh))
@@ -135,12 +145,13 @@ def add_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("dangtheodoi", alerts.on_following, filters=fresh))
     app.add_handler(InlineQueryHandler(inline.on_inline))
     app.add_handler(MessageHandler(fresh & filters.TEXT & ~filters.COMMAND, ask.on_text))
-    app.add_handler(CallbackQueryHandler(ask.on_more, pattern=r"^more:"))
-    app.add_handler(CallbackQueryHandler(ask.on_feedback, pattern=r"^fb:"))
-    app.add_handler(CallbackQueryHandler(topic.on_topic_page, pattern=r"^tp:"))
-    app.add_handler(CallbackQueryHandler(admin.on_example, pattern=r"^ask:"))
-    app.add_handler(CallbackQueryHandler(news.on_news_page, pattern=r"^nw:"))
-    app.add_handler(CallbackQueryHandler(alerts.on_unsub_button, pattern=r"^unsub:"))
+    app.add_handler(CallbackQueryHandler(ask.on_more, pattern=More))
+    app.add_handler(CallbackQueryHandler(ask.on_vote, pattern=Vote))
+    app.add_handler(CallbackQueryHandler(topic.on_topic_page, pattern=TopicPage))
+    app.add_handler(CallbackQueryHandler(admin.on_example, pattern=Ask))
+    app.add_handler(CallbackQueryHandler(news.on_news_page, pattern=NewsPage))
+    app.add_handler(CallbackQueryHandler(alerts.on_unsub_button, pattern=Unsubscribe))
+    app.add_handler(CallbackQueryHandler(on_expired, pattern=InvalidCallbackData))
     app.add_error_handler(on_error)
 
 

@@ -7,18 +7,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram.ext import Application, ContextTypes
-
-from bot.service import IndexService
+from bot.context import App, Context
 from bot.settings import BotSettings
 
 log = logging.getLogger(__name__)
 FIRST_SYNC_SECONDS = 5.0  # after start: let polling settle, then catch up at once
 
 
-async def sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc: IndexService = context.bot_data["service"]
-    settings: BotSettings = context.bot_data["settings"]
+async def sync_job(context: Context) -> None:
+    svc, settings = context.bot_data.service, context.bot_data.settings
     try:
         result = await asyncio.to_thread(svc.sync, list(settings.sources))
     except Exception:
@@ -33,7 +30,7 @@ async def sync_job(context: ContextTypes.DEFAULT_TYPE) -> None:
              f.new, f.updated, f.removed, len(f.skipped), ix.mode, ix.generation, result.indexed_seconds)
 
 
-def schedule_sync(app: Application, settings: BotSettings) -> None:  # type: ignore[type-arg]
+def schedule_sync(app: App, settings: BotSettings) -> None:
     """Start the timed sync when SOURCES are set and SYNC_MINUTES is not 0."""
     if not settings.sources or settings.sync_minutes <= 0:
         return

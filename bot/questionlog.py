@@ -19,7 +19,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,11 +241,6 @@ def entry(ans: Answer, latency_ms: float | None, chat_type: str | None, at: floa
                  latency_ms=latency_ms, chat_type=chat_kind(chat_type))
 
 
-def of(bot_data: Mapping[str, object]) -> QuestionLog | None:
-    qlog = bot_data.get("questions")
-    return qlog if isinstance(qlog, QuestionLog) else None
-
-
 def record_safely(qlog: QuestionLog | None, item: Entry, user_id: int | None = None) -> None:
     if qlog is None:
         return
@@ -255,17 +250,15 @@ def record_safely(qlog: QuestionLog | None, item: Entry, user_id: int | None = N
         log.exception("question log write failed (the answer was still given)")
 
 
-async def remember(bot_data: Mapping[str, object], ans: Answer, latency_ms: float, chat_type: str | None,
+async def remember(qlog: QuestionLog | None, ans: Answer, latency_ms: float, chat_type: str | None,
                    user_id: int | None) -> None:
     """Log one asked question from a handler, off the event loop."""
-    qlog = of(bot_data)
     if qlog is not None:
         await asyncio.to_thread(record_safely, qlog, entry(ans, latency_ms, chat_type), user_id)
 
 
-async def remember_vote(bot_data: Mapping[str, object], question: str, vote: int, user_id: int | None,
+async def remember_vote(qlog: QuestionLog | None, question: str, vote: int, user_id: int | None,
                         hits: Sequence[str], chat_type: str | None) -> None:
-    qlog = of(bot_data)
     if qlog is None:
         return
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 
 from index.articles import Article
@@ -18,18 +17,9 @@ def key(name: str) -> str:
     return " ".join(fold(normalize(name)).split())
 
 
-def topic_id(name: str) -> str:
-    """Short stable id for callback data (64-byte limit)."""
-    return hashlib.sha1(key(name).encode(), usedforsecurity=False).hexdigest()[:10]
-
-
 def find(gen: Generation, query: str) -> str | None:
     wanted = key(query)
     return next((t for t in gen.topics() if key(t) == wanted), None)
-
-
-def by_id(gen: Generation, tid: str) -> str | None:
-    return next((t for t in gen.topics() if topic_id(t) == tid), None)
 
 
 def closest(gen: Generation, query: str, n: int = 3) -> list[str]:

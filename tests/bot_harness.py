@@ -12,10 +12,12 @@ import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import build_application, setup_logging
+from bot.context import App
 from bot.service import IndexService
 from bot.settings import BotSettings, parse_admin_ids
 from index.build import build
@@ -33,6 +35,19 @@ class Bot:
     fake: FakeTelegram
     svc: IndexService
     articles: Path
+    app: App
+
+    def buttons(self, chat_id: int = READER) -> list[dict[str, Any]]:
+        """The inline buttons under the last message sent to `chat_id`, as Telegram got them."""
+        markup = self.fake.sent("sendMessage", chat_id)[-1].params.get("reply_markup") or {}
+        return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+    def press(self, data: str, uid: int = READER, text: str = "x") -> None:
+        """A reader presses a button whose callback_data is `data` (under a message reading `text`)."""
+        self.fake.push({"callback_query": {"id": f"cb{self.fake.next_update_id}", "from": self.fake.user(uid),
+                                           "chat_instance": "x", "data": data,
+                                           "message": {"message_id": 1, "date": 0, "text": text,
+                                                       "chat": {"id": uid, "type": "private"}}}})
 
     def replies(self, chat_id: int) -> list[str]:
         return [c.params["text"] for c in self.fake.sent("sendMessage", chat_id)]
@@ -79,7 +94,7 @@ async def running_bot(tmp_path: Path, caplog: pytest.LogCaptureFixture, source: 
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1, bootstrap_retries=-1)
         try:
-            yield Bot(fake, svc, articles)
+            yield Bot(fake, svc, articles, app)
         finally:
             await app.updater.stop()
             await app.stop()

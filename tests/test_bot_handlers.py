@@ -16,6 +16,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, setup_logging
+from bot.handlers.common import EXPIRED
 from bot.service import IndexService
 from bot.settings import BotSettings, parse_admin_ids
 from index.build import build
@@ -46,7 +47,9 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[Application, FakeTelegram, 
 
 
 def _update(app: Application, data: dict[str, Any]) -> Update:  # type: ignore[type-arg]
-    return Update.de_json({"update_id": 1, **data}, app.bot)
+    update = Update.de_json({"update_id": 1, **data}, app.bot)
+    app.bot.insert_callback_data(update)  # as getUpdates and the webhook do: button ids → the bot's objects
+    return update
 
 
 async def test_private_question_is_answered(app: tuple[Application, FakeTelegram, IndexService]) -> None:  # type: ignore[type-arg]
@@ -104,12 +107,15 @@ async def test_channel_post_never_runs_admin_commands(app: tuple[Application, Fa
     assert not svc.rebuild.running and not fake.sent("sendMessage")
 
 
-@pytest.mark.parametrize("data", ["more:forged:3", "fb:nothing:+", "tp:0000000000:1", "ask:zzz", "more:x:999999"])
+# The old string protocol's data, and ids shaped like PTB's (keyboard uuid + button uuid) it never made.
+@pytest.mark.parametrize("data", ["more:forged:3", "fb:nothing:+", "tp:0000000000:1", "ask:zzz", "more:x:999999",
+                                  "unsub:1", "0" * 64, "f" * 32 + "0" * 32])
 async def test_forged_callback_data_does_nothing_harmful(app: tuple[Application, FakeTelegram, IndexService], data: str) -> None:  # type: ignore[type-arg]
     application, fake, svc = app
     cb = {"id": "c1", "from": fake.user(5), "chat_instance": "i", "data": data,
           "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "x"}}
     before = svc.engine
     await application.process_update(_update(application, {"callback_query": cb}))
-    assert fake.sent("answerCallbackQuery")  # always answered, so the button stops spinning
+    [answer] = fake.sent("answerCallbackQuery")  # always answered, so the button stops spinning
+    assert answer.params["text"] == EXPIRED
     assert not fake.sent("sendMessage") and svc.engine is before and not svc.rebuild.running

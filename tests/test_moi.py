@@ -33,4 +33,8 @@ async def test_moi_of_one_topic_and_an_unknown_one(bot: Bot) -> None:
     [unknown] = await bot.ask("/moi chuyen doi")
     assert "Không có chủ đề" in unknown
     buttons = bot.fake.sent("sendMessage", READER)[-1].params["reply_markup"]["inline_keyboard"]
-    assert buttons[0][0]["text"] == "🆕 Chuyển đổi số" and buttons[0][0]["callback_data"].startswith("nw:")
+    assert buttons[0][0]["text"] == "🆕 Chuyển đổi số"
+    n = len(bot.replies(READER))
+    bot.press(buttons[0][0]["callback_data"], text=bot.plain(unknown))
+    assert await asyncio.to_thread(bot.fake.wait_for, lambda: len(bot.replies(READER)) > n)
+    assert "chủ đề <b>Chuyển đổi số</b> — trang 1/1" in bot.replies(READER)[n]  # the news of that topic

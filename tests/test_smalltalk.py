@@ -80,9 +80,9 @@ async def test_start_buttons_are_whole_and_each_is_answered(bot: Bot) -> None:
     [greeting] = await bot.ask("/start")
     assert "Hỏi Báo" in greeting
     rows = bot.fake.sent("sendMessage", READER)[-1].params["reply_markup"]["inline_keyboard"]
-    questions = [b for row in rows for b in row if b["callback_data"].startswith("ask:")]
-    browse = [b["callback_data"].split(":")[0] for b in rows[-1]]
-    assert len(questions) == 2 and browse == ["tp", "nw"]
+    questions = [b for row in rows[:-1] for b in row]  # the last row browses: a topic, the newest
+    browse = [b["text"][0] for b in rows[-1]]
+    assert len(questions) == 2 and browse == ["🗂", "🆕"]
     for i, button in enumerate(questions):
         assert len(button["text"]) <= BUTTON_MAX and not button["text"].endswith("…")
         n = len(bot.replies(READER))
@@ -92,6 +92,11 @@ async def test_start_buttons_are_whole_and_each_is_answered(bot: Bot) -> None:
                                                       "chat": {"id": READER, "type": "private"}}}})
         assert await asyncio.to_thread(bot.fake.wait_for, functools.partial(_more_than, bot, n), 30)
         assert "<blockquote>" in bot.replies(READER)[n], button["text"]
+    for button, head in zip(rows[-1], ("🗂 Chủ đề <b>Chuyển đổi số</b>", "🆕 Tin mới nhất — trang 1/2"), strict=True):
+        n = len(bot.replies(READER))
+        bot.press(button["callback_data"], text=greeting)
+        assert await asyncio.to_thread(bot.fake.wait_for, functools.partial(_more_than, bot, n), 30)
+        assert bot.replies(READER)[n].startswith(head)
 
 
 def _more_than(bot: Bot, n: int) -> bool:

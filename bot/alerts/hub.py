@@ -8,11 +8,11 @@ from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ContextTypes
 
 from bot.alerts import matching
 from bot.alerts.delivery import Worker
 from bot.alerts.store import Store
+from bot.context import App, Context
 from bot.service import IndexService
 from bot.settings import BotSettings
 from index.articles import Article
@@ -27,7 +27,7 @@ class Alerts:
         self.store = store
         self.svc = svc
         self.worker = worker
-        self.app: Application | None = None  # type: ignore[type-arg]
+        self.app: App | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def analyzer(self) -> Analyzer:
@@ -49,7 +49,7 @@ class Alerts:
             return  # not started yet: the first periodic run will find the rows
         loop.call_soon_threadsafe(app.job_queue.run_once, self.tick, 0.0, None, "alerts-wake")
 
-    async def tick(self, context: ContextTypes.DEFAULT_TYPE | None = None) -> None:
+    async def tick(self, context: Context | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         try:
             await self.worker.drain()
@@ -57,7 +57,7 @@ class Alerts:
             log.exception("alert delivery failed")
 
 
-def install(app: Application, svc: IndexService, settings: BotSettings) -> Alerts:  # type: ignore[type-arg]
+def install(app: App, svc: IndexService, settings: BotSettings) -> Alerts:
     """Create the store and worker, listen for new articles, schedule the worker."""
     store = Store(settings.alerts_db)
     # Pushes use their own Bot over the app's connection pool, without the app's rate
@@ -79,5 +79,5 @@ def install(app: Application, svc: IndexService, settings: BotSettings) -> Alert
     job_kwargs: dict[str, Any] = {"max_instances": 10}  # a run waiting out a 429 must not log skipped runs
     app.job_queue.run_repeating(hub.tick, interval=POLL_EVERY, first=0.1, name="alerts",
                                 job_kwargs=job_kwargs)
-    app.bot_data["alerts"] = hub
+    app.bot_data.alerts = hub
     return hub

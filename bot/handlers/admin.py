@@ -14,10 +14,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot import topics
+from bot.buttons import Ask, NewsPage, TopicPage
+from bot.context import BotData, Context
 from bot.examples import cached_start_examples
 from bot.handlers.ask import answer_question
-from bot.handlers.common import Context, asked, is_admin_command, service
+from bot.handlers.common import ChatOut, Out, is_admin_command, pressed
 from bot.render import shorten
 from bot.service import IndexService, RebuildState
 
@@ -37,34 +38,35 @@ HELP = (
 )
 
 
-async def on_start(update: Update, context: Context) -> None:
-    if update.message is None:
-        return
-    engine = service(context).engine
+WELCOME = ("Xin chào! 👋 Mình là <b>Hỏi Báo</b>. Hãy hỏi mình về tin tức, mình sẽ trích đúng câu trong bài báo "
+           "trả lời bạn.\n\nThử một câu hỏi, hoặc xem bài theo chủ đề:")
+
+
+async def welcome(out: Out, data: BotData) -> None:
+    """/start: the greeting, example questions that name their subject, a topic and the newest."""
+    engine = data.service.engine
     buttons = []
     if engine is not None:
         start = await asyncio.to_thread(cached_start_examples, engine)
         for question in start.questions:  # each names its subject, fits uncut, and is answered
-            buttons.append([InlineKeyboardButton(question, callback_data=f"ask:{asked(context).put(question)}")])
-        browse = [InlineKeyboardButton("🆕 Tin mới nhất", callback_data="nw:-:0")]
+            buttons.append([InlineKeyboardButton(question, callback_data=Ask(question))])
+        browse = [InlineKeyboardButton("🆕 Tin mới nhất", callback_data=NewsPage(None, 0))]
         if start.topic:
             browse.insert(0, InlineKeyboardButton(f"🗂 {shorten(start.topic, 28)}",
-                                                  callback_data=f"tp:{topics.topic_id(start.topic)}:0"))
+                                                  callback_data=TopicPage(start.topic, 0)))
         buttons.append(browse)
-    await update.message.reply_text(
-        "Xin chào! 👋 Mình là <b>Hỏi Báo</b>. Hãy hỏi mình về tin tức, mình sẽ trích đúng câu trong bài báo "
-        "trả lời bạn.\n\nThử một câu hỏi, hoặc xem bài theo chủ đề:",
-        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+    await out.send([WELCOME], InlineKeyboardMarkup(buttons) if buttons else None)
+
+
+async def on_start(update: Update, context: Context) -> None:
+    if update.message is not None:
+        await welcome(ChatOut(update.message), context.bot_data)
 
 
 async def on_example(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    item = asked(context).get(query.data.split(":", 1)[1])
-    await query.answer()
-    if item is not None and isinstance(query.message, Message):
-        await answer_question(query.message, context, item.question)
+    press = update.callback_query.data if update.callback_query else None
+    assert isinstance(press, Ask)  # the handler's pattern
+    await pressed(update, lambda out: answer_question(out, context.bot_data, press.question))
 
 
 async def on_help(update: Update, context: Context) -> None:
@@ -96,7 +98,7 @@ def admin_only(command: str) -> Callable[[Handler], Handler]:
 @admin_only("stats")
 async def on_stats(update: Update, context: Context) -> None:
     assert update.message is not None
-    svc = service(context)
+    svc = context.bot_data.service
     lines = ["📊 <b>Thống kê</b>"]
     if svc.engine is not None:
         m = svc.engine.gen.manifest
@@ -131,7 +133,7 @@ def progress_text(state: RebuildState) -> str:
 @admin_only("reindex")
 async def on_reindex(update: Update, context: Context) -> None:
     assert update.message is not None
-    svc = service(context)
+    svc = context.bot_data.service
     if not svc.start_rebuild():
         await update.message.reply_text(progress_text(svc.rebuild))
         return

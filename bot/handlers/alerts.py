@@ -12,7 +12,9 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.alerts import Alerts, matching
 from bot.alerts.store import Subscription
-from bot.handlers.common import Context, reply, service
+from bot.buttons import Unsubscribe
+from bot.context import Context
+from bot.handlers.common import reply
 from bot.topics import key
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,8 @@ EMPTY = "Bạn chưa theo dõi gì. " + USAGE
 
 
 def alerts(context: Context) -> Alerts:
-    hub: Alerts = context.bot_data["alerts"]
+    hub = context.bot_data.alerts
+    assert hub is not None, "bot.alerts.install runs at build"
     return hub
 
 
@@ -55,7 +58,7 @@ def listing(subs: list[Subscription]) -> tuple[str, InlineKeyboardMarkup | None]
     if not subs:
         return EMPTY, None
     text = "🔔 <b>Đang theo dõi</b>\n" + "\n".join(f"• {_what(s)}" for s in subs) + "\n\nBấm ❌ để hủy."
-    buttons = [[InlineKeyboardButton(f"❌ {s.label[:50]}", callback_data=f"unsub:{s.id}")] for s in subs]
+    buttons = [[InlineKeyboardButton(f"❌ {s.label[:50]}", callback_data=Unsubscribe(s.id))] for s in subs]
     return text, InlineKeyboardMarkup(buttons)
 
 
@@ -71,7 +74,7 @@ async def on_follow(update: Update, context: Context) -> None:
         await reply(message, [ADMINS_ONLY])
         return
     hub = alerts(context)
-    engine = service(context).engine
+    engine = context.bot_data.service.engine
     wanted = matching.resolve(engine.gen if engine else None, phrase, hub.analyzer())
     if wanted is None:
         await reply(message, [f"«{html.escape(phrase)}» không có từ nào để theo dõi. " + USAGE])
@@ -117,17 +120,17 @@ async def on_following(update: Update, context: Context) -> None:
 
 async def on_unsub_button(update: Update, context: Context) -> None:
     query, chat = update.callback_query, update.effective_chat
-    if query is None or query.data is None or chat is None:
-        return
-    sub_id = query.data.split(":", 1)[1]
-    if not sub_id.isdigit():
+    assert query is not None
+    press = query.data
+    assert isinstance(press, Unsubscribe)  # the handler's pattern
+    if chat is None:
         await query.answer()
         return
     if not await may_manage(update, context):
         await query.answer(ADMINS_ONLY, show_alert=True)
         return
     store = alerts(context).store
-    label = await asyncio.to_thread(store.unsubscribe, chat.id, None, int(sub_id))
+    label = await asyncio.to_thread(store.unsubscribe, chat.id, None, press.sub_id)
     await query.answer(f"Đã hủy theo dõi {label}." if label else "Mục này đã được hủy.")
     text, markup = listing(await asyncio.to_thread(store.subscriptions, chat.id))
     if isinstance(query.message, Message):

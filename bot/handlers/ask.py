@@ -10,18 +10,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Messag
 from telegram.constants import ChatType
 
 from bot import questionlog, render, smalltalk, topics
-from bot.handlers.common import UNAVAILABLE, Context, asked, reply, service, typing
+from bot.buttons import More, TopicPage, Vote, column
+from bot.context import BotData, Context
+from bot.handlers.common import UNAVAILABLE, ChatOut, Out, pressed
 from index.answer import Answer
 
 log = logging.getLogger(__name__)
 PAGE = 3
+HOI_USAGE = "Bạn gõ câu hỏi sau lệnh, ví dụ: /hoi chuyển đổi số ở Hà Tĩnh"
 
 
-def _buttons(qid: str, next_offset: int | None) -> InlineKeyboardMarkup:
-    row = [InlineKeyboardButton("👍", callback_data=f"fb:{qid}:+"),
-           InlineKeyboardButton("👎", callback_data=f"fb:{qid}:-")]
+def _buttons(question: str, ans: Answer, next_offset: int | None) -> InlineKeyboardMarkup:
+    hit_ids = tuple(h.article_id for h in ans.hits)
+    row = [InlineKeyboardButton("👍", callback_data=Vote(question, hit_ids, 1)),
+           InlineKeyboardButton("👎", callback_data=Vote(question, hit_ids, -1))]
     if next_offset is not None:
-        row.insert(0, InlineKeyboardButton("Xem thêm ▶", callback_data=f"more:{qid}:{next_offset}"))
+        row.insert(0, InlineKeyboardButton("Xem thêm ▶", callback_data=More(question, next_offset)))
     return InlineKeyboardMarkup([row])
 
 
@@ -47,7 +51,7 @@ async def on_text(update: Update, context: Context) -> None:
     else:
         question = _question_in_group(message, context.bot.username, context.bot.id)
     if question is not None:
-        await answer_question(message, context, question)
+        await answer_question(ChatOut(message), context.bot_data, question)
 
 
 async def on_hoi(update: Update, context: Context) -> None:
@@ -56,79 +60,55 @@ async def on_hoi(update: Update, context: Context) -> None:
         return
     question = " ".join(context.args or [])
     if not question:
-        await update.message.reply_text("Bạn gõ câu hỏi sau lệnh, ví dụ: /hoi chuyển đổi số ở Hà Tĩnh")
+        await ChatOut(update.message).send([HOI_USAGE])
         return
-    await answer_question(update.message, context, question)
+    await answer_question(ChatOut(update.message), context.bot_data, question)
 
 
-async def answer_question(message: Message, context: Context, question: str, offset: int = 0) -> None:
-    svc = service(context)
+async def answer_question(out: Out, data: BotData, question: str, offset: int = 0) -> None:
+    """Small talk, an answer (one page of it, from `offset`) or a refusal: what a question gets."""
+    await out.notice()  # a pressed button stops spinning before the search
     if offset == 0 and (short := smalltalk.reply_for(question)) is not None:  # "cảm ơn nhé", "ok", English
-        await reply(message, [short])
+        await out.send([short])
         return
-    await typing(message)
+    await out.typing()
     started = time.perf_counter()
-    ans = await asyncio.to_thread(svc.answer, question, PAGE, offset)
+    ans = await asyncio.to_thread(data.service.answer, question, PAGE, offset)
     if ans is None:
-        await message.reply_text(UNAVAILABLE)
+        await out.send([UNAVAILABLE])
         return
     if not ans.is_question:
-        await message.reply_text(smalltalk.HELLO)
+        await out.send([smalltalk.HELLO])
         return
     if offset == 0:  # "Xem thêm" pages through a question already logged
-        await questionlog.remember(context.bot_data, ans, (time.perf_counter() - started) * 1000,
-                                   message.chat.type, _asker(message))
+        await questionlog.remember(data.questions, ans, (time.perf_counter() - started) * 1000,
+                                   out.where, out.asker)
     if not ans.answered or not ans.hits:
-        await _refuse(message, context, ans)
+        await _refuse(out, data, ans)
         return
-    qid = asked(context).put(question, tuple(h.article_id for h in ans.hits))
     more = offset + PAGE if len(ans.hits) == PAGE else None
-    await reply(message, render.answer_messages(ans, offset), _buttons(qid, more))
+    await out.send(render.answer_messages(ans, offset), _buttons(question, ans, more))
 
 
-async def _refuse(message: Message, context: Context, ans: Answer) -> None:
-    engine = service(context).engine
+async def _refuse(out: Out, data: BotData, ans: Answer) -> None:
+    engine = data.service.engine
     # Only topics related to the question: an unrelated suggestion reads as not listening.
     near = topics.related(engine.gen, ans.question, [(h.title, h.topics) for h in ans.hits]) if engine else []
-    markup = None
-    if near:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"🗂 {t}", callback_data=f"tp:{topics.topic_id(t)}:0")]
-                                       for t in near])
-    await reply(message, [render.refusal_message(ans.question, near, ans.period)], markup)
+    await out.send([render.refusal_message(ans.question, near, ans.period)],
+                   column([(f"🗂 {t}", TopicPage(t, 0)) for t in near]))
 
 
 async def on_more(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    _, qid, offset = query.data.split(":", 2)
-    item = asked(context).get(qid)
-    if item is None or not offset.isdigit() or int(offset) > 60:
-        await query.answer("Câu hỏi này đã hết hạn, bạn hỏi lại nhé.")
-        return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await answer_question(query.message, context, item.question, int(offset))
+    press = update.callback_query.data if update.callback_query else None
+    assert isinstance(press, More)  # the handler's pattern
+    await pressed(update, lambda out: answer_question(out, context.bot_data, press.question, press.offset))
 
 
-async def on_feedback(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.data is None or update.effective_user is None:
-        return
-    _, qid, vote = query.data.split(":", 2)
-    item = asked(context).get(qid)
-    if item is None or vote not in "+-" or len(vote) != 1:
-        await query.answer("Câu hỏi này đã hết hạn.")
-        return
-    chat = update.effective_chat
-    await questionlog.remember_vote(context.bot_data, item.question, 1 if vote == "+" else -1,
-                                    update.effective_user.id, item.hit_ids, chat.type if chat else None)
+async def on_vote(update: Update, context: Context) -> None:
+    query, chat = update.callback_query, update.effective_chat
+    assert query is not None
+    vote = query.data
+    assert isinstance(vote, Vote)  # the handler's pattern
+    await questionlog.remember_vote(context.bot_data.questions, vote.question, vote.vote, query.from_user.id,
+                                    vote.hit_ids, chat.type if chat else None)
     await query.answer("Cảm ơn bạn đã góp ý! 🙏")
-
-
-def _asker(message: Message) -> int | None:
-    """Who asked: the sender, or for an example button (the bot's own message) the private chat."""
-    user = message.from_user
-    if user is not None and not user.is_bot:
-        return user.id
-    return message.chat.id if message.chat.type == ChatType.PRIVATE else None

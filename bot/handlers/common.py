@@ -1,65 +1,109 @@
-"""What the handlers share: the service, remembered questions, admin checks, replies."""
+"""What the handlers share: where replies go (a chat, or the console), admin checks, sending."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatAction, ParseMode
-from telegram.error import NetworkError, TelegramError, TimedOut
-from telegram.ext import ContextTypes
+from telegram import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 
-from bot.service import IndexService
-from bot.settings import NEVER_ADMINS, BotSettings
+from bot.context import Context
+from bot.settings import NEVER_ADMINS
 
 log = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
+UNAVAILABLE = "Kho bài báo đang được cập nhật hoặc chưa sẵn sàng. Bạn vui lòng thử lại sau ít phút."
+EXPIRED = "Nút này đã hết hạn, bạn hãy hỏi lại nhé."
 
 
-@dataclass(frozen=True, slots=True)
-class Asked:
-    question: str
-    hit_ids: tuple[str, ...]
+class Out(Protocol):
+    """Where a handler's reply goes. The handlers' logic writes only to this, so the console
+    (bot/console.py) runs the very same logic and prints what a chat would have received."""
+
+    @property
+    def where(self) -> str:
+        """The chat type, for the question log."""
+
+    @property
+    def asker(self) -> int | None:
+        """Who asked, for the question log (keyed-hashed there)."""
+
+    async def send(self, texts: Sequence[str], markup: InlineKeyboardMarkup | None = None) -> None:
+        """New message(s); the buttons go under the last one."""
+
+    async def page(self, text: str, markup: InlineKeyboardMarkup | None, head: str) -> None:
+        """A page of a listing: replaces the page whose button was pressed when it starts with `head`."""
+
+    async def typing(self) -> None:
+        """A hint that a slow answer is coming."""
+
+    async def notice(self, text: str | None = None) -> None:
+        """The short answer to a pressed button (stops its spinner); nothing without a button."""
 
 
-class AskedStore:
-    """Recent questions by short id, for "Xem thêm" and feedback buttons (callback data is ≤ 64 bytes)."""
+class ChatOut:
+    """Replies in the Telegram chat of `message`; `query`: the button pressed on it, if any."""
 
-    def __init__(self, size: int = 5000) -> None:
-        self._items: OrderedDict[str, Asked] = OrderedDict()
-        self._size = size
+    def __init__(self, message: Message, query: CallbackQuery | None = None) -> None:
+        self.message = message
+        self.query = query
+        self._answered = False
 
-    def put(self, question: str, hit_ids: tuple[str, ...] = ()) -> str:
-        qid = hashlib.sha1(question.encode(), usedforsecurity=False).hexdigest()[:12]
-        self._items[qid] = Asked(question, hit_ids)
-        self._items.move_to_end(qid)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-        return qid
+    @property
+    def where(self) -> str:
+        return self.message.chat.type
 
-    def get(self, qid: str) -> Asked | None:
-        return self._items.get(qid)
+    @property
+    def asker(self) -> int | None:
+        """The sender, or for a button under the bot's own message, the private chat."""
+        user = self.message.from_user
+        if user is not None and not user.is_bot:
+            return user.id
+        return self.message.chat.id if self.message.chat.type == ChatType.PRIVATE else None
+
+    async def send(self, texts: Sequence[str], markup: InlineKeyboardMarkup | None = None) -> None:
+        await reply(self.message, list(texts), markup)
+
+    async def page(self, text: str, markup: InlineKeyboardMarkup | None, head: str) -> None:
+        await self.notice()
+        if self.query is None or not (self.message.text or "").startswith(head):
+            await self.send([text], markup)
+            return
+        try:
+            await self.query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+    async def typing(self) -> None:
+        await typing(self.message)
+
+    async def notice(self, text: str | None = None) -> None:
+        if self.query is not None and not self._answered:  # a query is answered once
+            self._answered = True
+            await self.query.answer(text)
 
 
-def service(context: Context) -> IndexService:
-    svc: IndexService = context.bot_data["service"]
-    return svc
+async def pressed(update: Update, run: Callable[[ChatOut], Awaitable[None]]) -> None:
+    """Run a button's logic on the message it is under; its query is always answered."""
+    query = update.callback_query
+    assert query is not None
+    if not isinstance(query.message, Message):  # too old for Telegram to tell us
+        await query.answer()
+        return
+    out = ChatOut(query.message, query)
+    await run(out)
+    await out.notice()
 
 
-def settings(context: Context) -> BotSettings:
-    s: BotSettings = context.bot_data["settings"]
-    return s
-
-
-def asked(context: Context) -> AskedStore:
-    store: AskedStore = context.bot_data["asked"]
-    return store
+async def on_expired(update: Update, context: Context) -> None:
+    """A button PTB's callback cache no longer knows (or never knew): say so, politely."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(EXPIRED)
 
 
 def is_admin_command(update: Update, context: Context) -> bool:
@@ -74,7 +118,7 @@ def is_admin_command(update: Update, context: Context) -> bool:
         return False
     if msg.forward_origin is not None or msg.sender_chat is not None:
         return False
-    return user.id not in NEVER_ADMINS and user.id in settings(context).admin_ids
+    return user.id not in NEVER_ADMINS and user.id in context.bot_data.settings.admin_ids
 
 
 SEND_ATTEMPTS = 3
@@ -110,5 +154,3 @@ async def typing(message: Message) -> None:
     except TelegramError as exc:
         log.debug("typing action failed: %s", exc)
 
-
-UNAVAILABLE = "Kho bài báo đang được cập nhật hoặc chưa sẵn sàng. Bạn vui lòng thử lại sau ít phút."

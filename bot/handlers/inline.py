@@ -22,10 +22,9 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
 from bot import questionlog, render, smalltalk
-from bot.handlers.common import Context, service, settings
+from bot.context import Context
 from index.answer import Answer
 
 log = logging.getLogger(__name__)
@@ -38,33 +37,32 @@ async def on_inline(update: Update, context: Context) -> None:
     query = update.inline_query
     if query is None or len(" ".join(query.query.split())) < MIN_CHARS:
         return
-    latest: dict[int, int] = context.bot_data.setdefault("inline_latest", {})
-    latest[query.from_user.id] = update.update_id
+    context.bot_data.inline_latest[query.from_user.id] = update.update_id
     name = f"inline:{query.from_user.id}"
     assert context.job_queue is not None
     for job in context.job_queue.get_jobs_by_name(name):
         job.schedule_removal()  # the reader typed on: the older query is never answered
-    context.job_queue.run_once(answer_later, settings(context).inline_delay, data=(update.update_id, query),
+    context.job_queue.run_once(answer_later, context.bot_data.settings.inline_delay, data=(update.update_id, query),
                                name=name)
 
 
-async def answer_later(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_later(context: Context) -> None:
     assert context.job is not None
     data = context.job.data
     assert isinstance(data, tuple)
     update_id: int = data[0]
     query: InlineQuery = data[1]
-    latest: dict[int, int] = context.bot_data.setdefault("inline_latest", {})
+    latest = context.bot_data.inline_latest
     if latest.get(query.from_user.id) != update_id:
         return  # a newer query of this reader arrived meanwhile
     del latest[query.from_user.id]
     started = time.perf_counter()
     results, ans = await asyncio.to_thread(inline_results, context, query.query)
     if ans is not None and ans.is_question:
-        await questionlog.remember(context.bot_data, ans, (time.perf_counter() - started) * 1000, "inline",
+        await questionlog.remember(context.bot_data.questions, ans, (time.perf_counter() - started) * 1000, "inline",
                                    query.from_user.id)
     try:
-        await query.answer(results, cache_time=settings(context).inline_cache_time, is_personal=False,
+        await query.answer(results, cache_time=context.bot_data.settings.inline_cache_time, is_personal=False,
                            button=None if results else NOT_FOUND)
     except BadRequest as exc:  # "query is too old": the reader has moved on
         log.info("inline answer not delivered: %s", exc)
@@ -75,7 +73,7 @@ def inline_results(context: Context, text: str) -> tuple[list[InlineQueryResultA
     small talk or an answer the engine refuses."""
     if smalltalk.kind(text) is not None:
         return [], None
-    ans = service(context).answer(text, RESULTS, 0)
+    ans = context.bot_data.service.answer(text, RESULTS, 0)
     if ans is None or not ans.is_question or not ans.answered or not ans.hits:
         return [], ans
     best = ans.hits[0].score

@@ -10,11 +10,11 @@ import logging
 import time
 
 from telegram import Update
-from telegram.ext import Application
 
 from bot import questionlog, report
+from bot.context import App, Context
 from bot.handlers.admin import admin_only
-from bot.handlers.common import Context, reply, service, settings
+from bot.handlers.common import reply
 from bot.report.data import TZ, day_of
 from bot.settings import BotSettings
 
@@ -48,33 +48,33 @@ def summary(rep: report.Report) -> str:
 @admin_only("baocao")
 async def on_baocao(update: Update, context: Context) -> None:
     assert update.message is not None
-    qlog = questionlog.of(context.bot_data)
+    qlog = context.bot_data.questions
     if qlog is None:
         await update.message.reply_text(OFF)
         return
     today = day_of(time.time())
-    rep, png = await asyncio.to_thread(report.week, qlog.path, today, service(context).engine)
+    rep, png = await asyncio.to_thread(report.week, qlog.path, today, context.bot_data.service.engine)
     await update.message.reply_photo(png, caption=f"Hỏi Báo · 7 ngày {rep.period}")
     await reply(update.message, [summary(rep)])
 
 
 async def purge(context: Context) -> None:
     """Delete rows older than QUESTION_LOG_DAYS (a JobQueue job: daily, and once at start)."""
-    qlog = questionlog.of(context.bot_data)
+    qlog = context.bot_data.questions
     if qlog is None:
         return
-    days = settings(context).question_log_days
+    days = context.bot_data.settings.question_log_days
     gone = await asyncio.to_thread(qlog.purge, days)
     log.info("question log: deleted %d questions older than %d days", gone, days)
 
 
-def install(app: Application, config: BotSettings) -> None:  # type: ignore[type-arg]
+def install(app: App, config: BotSettings) -> None:
     """Open the log (moving old feedback in) and schedule its retention; nothing when off."""
     qlog = questionlog.open_log(config.question_log_file, config.question_log_secret, config.feedback_file)
     if qlog is None:
         log.info("question log is off (QUESTION_LOG=off)")
         return
-    app.bot_data["questions"] = qlog
+    app.bot_data.questions = qlog
     if app.job_queue is None:  # only without PTB's job-queue extra, which the project installs
         log.warning("no JobQueue: old questions are not purged daily")
         return

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from telegram import Update
 
+from bot.context import Context
 from bot.handlers.admin import admin_only
-from bot.handlers.common import Context, service, settings
 from index.fetch import SourceStatus, source_status
 
 VIETNAM = timezone(timedelta(hours=7))
@@ -48,7 +48,7 @@ def sources_text(statuses: list[SourceStatus], configured: tuple[str, ...], minu
 @admin_only("sources")
 async def on_sources(update: Update, context: Context) -> None:
     assert update.message is not None
-    svc, cfg = service(context), settings(context)
+    svc, cfg = context.bot_data.service, context.bot_data.settings
     statuses = await asyncio.to_thread(source_status, cfg.index.articles_dir)
     r = svc.last_sync
     index_line = "Chỉ mục: chưa đồng bộ lần nào từ khi bot khởi động."

@@ -5,63 +5,53 @@ from __future__ import annotations
 import asyncio
 import html
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import render, topics
-from bot.handlers.common import UNAVAILABLE, Context, reply, service
+from bot.buttons import TopicPage, column, nav
+from bot.context import BotData, Context
+from bot.handlers.common import UNAVAILABLE, ChatOut, Out, pressed
 
 MAX_TOPIC_BUTTONS = 30
+HEAD = "🗂 Chủ đề"  # a page under a pressed ◀ ▶ is replaced in place
+GONE = "Chủ đề này không còn nữa."
 
 
-def _nav(tid: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
-    row = []
-    if page > 0:
-        row.append(InlineKeyboardButton("◀", callback_data=f"tp:{tid}:{page - 1}"))
-    if page + 1 < pages:
-        row.append(InlineKeyboardButton("▶", callback_data=f"tp:{tid}:{page + 1}"))
-    return InlineKeyboardMarkup([row]) if row else None
-
-
-def topic_view(ctx: Context, name: str, page: int) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    engine = service(ctx).engine
+def topic_view(data: BotData, name: str, page: int) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    engine = data.service.engine
     if engine is None:
         return None
     items, page, pages = topics.page(topics.articles(engine.gen, name), page)
-    return render.topic_page(name, items, page, pages), _nav(topics.topic_id(name), page, pages)
+    return render.topic_page(name, items, page, pages), nav(page, pages, lambda p: TopicPage(name, p))
 
 
-async def on_topic(update: Update, context: Context) -> None:
-    message = update.message
-    if message is None:
-        return
-    engine = service(context).engine
+async def show_topic(out: Out, data: BotData, phrase: str) -> None:
+    """/topic [phrase]: every topic as a button, the first page of one, or the nearest ones."""
+    engine = data.service.engine
     if engine is None:
-        await message.reply_text(UNAVAILABLE)
+        await out.send([UNAVAILABLE])
         return
-    phrase = " ".join(context.args or []).strip()
     gen = engine.gen
     if not phrase:
         counts = gen.topics()
         if not counts:
-            await message.reply_text("Chưa có chủ đề nào trong kho bài báo.")
+            await out.send(["Chưa có chủ đề nào trong kho bài báo."])
             return
-        buttons = [[InlineKeyboardButton(f"{t} ({n})", callback_data=f"tp:{topics.topic_id(t)}:0")]
+        buttons = [[InlineKeyboardButton(f"{t} ({n})", callback_data=TopicPage(t, 0))]
                    for t, n in list(counts.items())[:MAX_TOPIC_BUTTONS]]
-        await message.reply_text("🗂 Chọn một chủ đề:", reply_markup=InlineKeyboardMarkup(buttons))
+        await out.send(["🗂 Chọn một chủ đề:"], InlineKeyboardMarkup(buttons))
         return
     name = topics.find(gen, phrase)
     if name is not None:
-        view = topic_view(context, name, 0)
+        view = topic_view(data, name, 0)
         assert view is not None
-        await reply(message, [view[0]], view[1])
+        await out.send([view[0]], view[1])
         return
-    await _unknown_topic(message, context, phrase)
+    await _unknown_topic(out, data, phrase)
 
 
-async def _unknown_topic(message: Message, context: Context, phrase: str) -> None:
-    svc = service(context)
+async def _unknown_topic(out: Out, data: BotData, phrase: str) -> None:
+    svc = data.service
     engine = svc.engine
     assert engine is not None
     near = topics.closest(engine.gen, phrase)
@@ -72,28 +62,26 @@ async def _unknown_topic(message: Message, context: Context, phrase: str) -> Non
     if ans is not None and ans.hits:
         text += "\n\nBài viết liên quan:\n" + "\n".join(
             "• " + render.source_line(h.title, h.url, h.published).removeprefix("📰 ") for h in ans.hits)
-    buttons = [[InlineKeyboardButton(f"🗂 {t}", callback_data=f"tp:{topics.topic_id(t)}:0")] for t in near]
-    await reply(message, [text], InlineKeyboardMarkup(buttons) if buttons else None)
+    await out.send([text], column([(f"🗂 {t}", TopicPage(t, 0)) for t in near]))
+
+
+async def turn_topic(out: Out, data: BotData, press: TopicPage) -> None:
+    """A topic button or ◀ ▶: that page, unless the topic left the index since."""
+    engine = data.service.engine
+    name = topics.find(engine.gen, press.topic) if engine else None
+    view = topic_view(data, name, press.page) if name is not None else None
+    if view is None:
+        await out.notice(GONE)
+        return
+    await out.page(view[0], view[1], HEAD)
+
+
+async def on_topic(update: Update, context: Context) -> None:
+    if update.message is not None:
+        await show_topic(ChatOut(update.message), context.bot_data, " ".join(context.args or []).strip())
 
 
 async def on_topic_page(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    _, tid, page = query.data.split(":", 2)
-    engine = service(context).engine
-    name = topics.by_id(engine.gen, tid) if engine else None
-    if name is None or not page.isdigit():
-        await query.answer("Chủ đề này không còn nữa.")
-        return
-    view = topic_view(context, name, int(page))
-    assert view is not None
-    await query.answer()
-    try:
-        if isinstance(query.message, Message) and query.message.text and query.message.text.startswith("🗂 Chủ đề"):
-            await query.edit_message_text(view[0], parse_mode=ParseMode.HTML, reply_markup=view[1])
-        elif isinstance(query.message, Message):
-            await reply(query.message, [view[0]], view[1])
-    except BadRequest as exc:
-        if "not modified" not in str(exc).lower():
-            raise
+    press = update.callback_query.data if update.callback_query else None
+    assert isinstance(press, TopicPage)  # the handler's pattern
+    await pressed(update, lambda out: turn_topic(out, context.bot_data, press))
