@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.questionlog import open_log
 
         run_console(svc, qlog=open_log(settings.question_log_file, settings.question_log_secret,
-                                       settings.feedback_file))
+                                       settings.feedback_file), settings=settings)
         return 0
     from bot.app import run
 

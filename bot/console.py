@@ -1,18 +1,39 @@
-"""`python -m bot --console`: the same answers, topics and paging in a terminal."""
+"""`python -m bot --console`: the bot's own handlers, answering in a terminal.
+
+The console is one more `Out` (bot/handlers/common.py): the handlers' logic decides
+small talk, answers, refusals, /topic, /moi and /start exactly as in a chat, and
+the console prints what the chat would have received. The buttons of the last
+reply become commands — /more, /next, /prev, and /1, /2 … for the others — so
+paging is pressing the button the bot sent, never a guess of the console's."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import sys
-import time
+from collections.abc import Sequence
 from typing import TextIO
 
-from bot import questionlog, render, smalltalk, topics
+from telegram import InlineKeyboardMarkup
+
+from bot import questionlog
+from bot.buttons import NEXT, PREV, Ask, More, NewsPage, Pressable, TopicPage
+from bot.context import BotData
+from bot.handlers.admin import welcome
+from bot.handlers.ask import HOI_USAGE, answer_question
+from bot.handlers.news import show_news, turn_news
+from bot.handlers.topic import show_topic, turn_topic
 from bot.service import IndexService
+from bot.settings import BotSettings
 
 PROMPT = "❓ "
 _TAGS = re.compile(r"<[^>]+>")
+HELP = ("Gõ câu hỏi. Lệnh: /start (gợi ý), /topic [chủ đề], /moi [chủ đề], /hoi <câu hỏi>, /quit.\n"
+        "Nút dưới câu trả lời cuối: /more (xem thêm), /next, /prev (trang), /1, /2 … (các nút khác).")
+NOTHING = {"/more": "Không có gì để xem thêm: hãy hỏi một câu trước.",
+           "/next": "Không có trang tiếp theo để xem.",
+           "/prev": "Không có trang trước để xem."}
 
 
 def plain(html_text: str) -> str:
@@ -29,93 +50,111 @@ def _keep_links(m: re.Match[str]) -> str:
     return tag if tag.startswith("<a ") or tag == "</a>" else ""
 
 
-class Console:
-    def __init__(self, svc: IndexService, out: TextIO = sys.stdout,
-                 qlog: questionlog.QuestionLog | None = None) -> None:
-        self.svc = svc
-        self.qlog = qlog
+class ConsoleOut:
+    """What a chat would receive, printed; the last reply's buttons kept under their commands."""
+
+    where = "console"  # the question log's chat type
+    asker = None  # one terminal, no reader to tell apart
+
+    def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.last_question: str | None = None
-        self.offset = 0
-        self.topic: str | None = None
-        self.page = 0
+        self.buttons: dict[str, Pressable] = {}
 
     def say(self, html_text: str) -> None:
         self.out.write(plain(html_text) + "\n\n")
         self.out.flush()
 
-    def handle(self, line: str) -> bool:
+    async def send(self, texts: Sequence[str], markup: InlineKeyboardMarkup | None = None) -> None:
+        for text in texts:
+            self.say(text)
+        self._keep(markup)
+
+    async def page(self, text: str, markup: InlineKeyboardMarkup | None, head: str) -> None:
+        await self.send([text], markup)
+
+    async def typing(self) -> None:
+        return  # the terminal waits visibly anyway
+
+    async def notice(self, text: str | None = None) -> None:
+        if text:
+            self.say(text)
+
+    def _keep(self, markup: InlineKeyboardMarkup | None) -> None:
+        """A new reply's buttons replace the last ones, a line a row; 👍/👎 need a reader, so not here."""
+        self.buttons, lines = {}, []
+        for row in markup.inline_keyboard if markup else ():
+            labels = [f"{self._command(b.text, b.callback_data)} {b.text}" for b in row
+                      if isinstance(b.callback_data, Ask | More | TopicPage | NewsPage)]
+            lines += ["  ·  ".join(labels)] if labels else []
+        if lines:
+            self.say(html.escape("\n".join(lines)))
+
+    def _command(self, label: str, data: Pressable) -> str:
+        command = "/more" if isinstance(data, More) else {NEXT: "/next", PREV: "/prev"}.get(label, "")
+        command = command or f"/{sum(c[1:].isdigit() for c in self.buttons) + 1}"
+        self.buttons[command] = data
+        return command
+
+
+class Console:
+    def __init__(self, data: BotData, out: TextIO = sys.stdout) -> None:
+        self.data = data
+        self.out = ConsoleOut(out)
+
+    async def handle(self, line: str) -> bool:
         """One input line; False to quit."""
         line = line.strip()
         if line in ("/quit", "/exit", "q"):
             return False
-        if not line:
-            return True
-        if line == "/help":
-            self.say("Gõ câu hỏi. Lệnh: /more (xem thêm), /topic [chủ đề], /next, /prev (trang chủ đề), /quit")
-        elif line == "/more":
-            if self.last_question is None:
-                self.say("Chưa có câu hỏi nào.")
-            else:
-                self.offset += 3
-                self.ask(self.last_question, self.offset)
-        elif line.startswith("/topic"):
-            self.show_topic(line.removeprefix("/topic").strip())
-        elif line in ("/next", "/prev") and self.topic:
-            self.page += 1 if line == "/next" else -1
-            self.show_topic(self.topic, self.page)
-        else:
-            self.last_question, self.offset = line, 0
-            self.ask(line, 0)
+        command, _, rest = line.partition(" ")
+        if line and not line.startswith("/"):
+            await answer_question(self.out, self.data, line)
+        elif command in ("/help", "/start", "/topic", "/moi", "/hoi"):
+            await self.command(command, rest.strip())
+        elif command in self.out.buttons:
+            await self.press(self.out.buttons[command])
+        elif line:
+            self.out.say(NOTHING.get(command, "Không có lệnh hay nút này. /help để xem lệnh."))
         return True
 
-    def ask(self, question: str, offset: int) -> None:
-        if offset == 0 and (short := smalltalk.reply_for(question)) is not None:
-            self.say(short)
-            return
-        started = time.perf_counter()
-        ans = self.svc.answer(question, 3, offset)
-        if ans is not None and ans.is_question and offset == 0:  # /more pages a logged question
-            questionlog.record_safely(self.qlog, questionlog.entry(ans, (time.perf_counter() - started) * 1000,
-                                                                   "console"))
-        if ans is None:
-            self.say(f"Chỉ mục chưa sẵn sàng: {self.svc.error}")
-        elif not ans.is_question:
-            self.say("Chào bạn! Hãy hỏi một câu về tin tức.")
-        elif not ans.answered or not ans.hits:
-            engine = self.svc.engine
-            near = topics.related(engine.gen, question, [(h.title, h.topics) for h in ans.hits]) if engine else []
-            self.say(render.refusal_message(question, near, ans.period))
+    async def command(self, command: str, arg: str) -> None:
+        if command == "/help":
+            self.out.say(html.escape(HELP))
+        elif command == "/start":
+            await welcome(self.out, self.data)
+        elif command == "/topic":
+            await show_topic(self.out, self.data, arg)
+        elif command == "/moi":
+            await show_news(self.out, self.data, arg)
+        elif arg:
+            await answer_question(self.out, self.data, arg)
         else:
-            for msg in render.answer_messages(ans, offset):
-                self.say(msg)
-            self.say("(/more: xem thêm)")
+            self.out.say(HOI_USAGE)
 
-    def show_topic(self, phrase: str, page: int = 0) -> None:
-        engine = self.svc.engine
-        if engine is None:
-            self.say(f"Chỉ mục chưa sẵn sàng: {self.svc.error}")
-            return
-        if not phrase:
-            self.say("Chủ đề: " + ", ".join(f"{t} ({n})" for t, n in engine.gen.topics().items()))
-            return
-        name = topics.find(engine.gen, phrase)
-        if name is None:
-            near = topics.closest(engine.gen, phrase)
-            self.say(f"Không có chủ đề «{html.escape(phrase)}». Gần nhất: {', '.join(near) or '—'}")
-            return
-        items, self.page, pages = topics.page(topics.articles(engine.gen, name), page)
-        self.topic = name
-        self.say(render.topic_page(name, items, self.page, pages) + "\n(/next, /prev)")
+    async def press(self, data: Pressable) -> None:
+        """What the bot's callback handlers do for the same button."""
+        match data:
+            case Ask(question):
+                await answer_question(self.out, self.data, question)
+            case More(question, offset):
+                await answer_question(self.out, self.data, question, offset)
+            case TopicPage():
+                await turn_topic(self.out, self.data, data)
+            case NewsPage():
+                await turn_news(self.out, self.data, data)
 
 
 def run_console(svc: IndexService, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-                qlog: questionlog.QuestionLog | None = None) -> None:
-    con = Console(svc, out, qlog)
+                qlog: questionlog.QuestionLog | None = None, settings: BotSettings | None = None) -> None:
+    settings = settings or BotSettings(token=None, admin_ids=frozenset(), index=svc.settings)
+    con = Console(BotData().fill(svc, settings, qlog), out)
     out.write("Hỏi Báo — chế độ dòng lệnh. Gõ câu hỏi, /help để xem lệnh, /quit để thoát.\n")
-    while True:
-        out.write(PROMPT)
-        out.flush()
-        line = stdin.readline()
-        if not line or not con.handle(line):
-            break
+    if svc.engine is None:
+        out.write(f"Chỉ mục chưa sẵn sàng: {svc.error}\n")
+    with asyncio.Runner() as runner:  # one loop for the session; input is read between its runs
+        while True:
+            out.write(PROMPT)
+            out.flush()
+            line = stdin.readline()
+            if not line or not runner.run(con.handle(line)):
+                break
