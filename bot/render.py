@@ -90,16 +90,20 @@ def hit_blocks(hit: Hit, number: int | None, with_context: bool) -> list[Block]:
 RELATED_MIN = 0.6  # further sources are shown only when this close to the best one
 
 
+def shown(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits worth showing: the best, and those scoring within RELATED_MIN of it."""
+    return [h for h in hits if h.score >= RELATED_MIN * hits[0].score] if hits else []
+
+
 def answer_messages(ans: Answer, offset: int = 0) -> list[str]:
-    """The reply to a question: quoted answer(s) with sources, split to fit."""
+    """The reply to a question: quoted answer(s) with sources, split to fit. `ans.hits` are
+    this page's (already past the bar); `offset` hits were shown on earlier pages."""
     blocks: list[Block] = []
     hits = list(ans.hits)
     if ans.period and not offset:  # the period the question named: "🗓 Trong tháng 3/2025:"
         blocks.append(Block(f"🗓 {html.escape(ans.period.phrase[:1].upper() + ans.period.phrase[1:])}:"))
     if offset:
         blocks.append(Block(f"Kết quả tiếp theo cho: <i>{html.escape(ans.question)}</i>"))
-    elif hits:
-        hits = [h for h in hits if h.score >= RELATED_MIN * hits[0].score]
     for i, hit in enumerate(hits):
         blocks.extend(hit_blocks(hit, offset + i + 1 if len(hits) > 1 or offset else None,
                                  with_context=(i == 0 and not offset)))

@@ -142,13 +142,14 @@ class IndexService:
             return gen
         return None
 
-    def answer(self, question: str, k: int = 3, offset: int = 0) -> Answer | None:
+    def answer(self, question: str, k: int = 3, offset: int = 0, record: bool = True) -> Answer | None:
+        """`record`: count it in /stats (not a page of a question already counted)."""
         engine = self.engine  # one generation for the whole question
         if engine is None:
             return None
         t = time.perf_counter()
         ans = engine.answer(question, k=k, offset=offset)
-        if offset == 0 and ans.is_question:
+        if record and offset == 0 and ans.is_question:
             self.stats.record((time.perf_counter() - t) * 1000)
         return ans
 

@@ -29,7 +29,8 @@ def test_console_answers_topics_and_paging_through_stdin(tmp_path: Path) -> None
                          capture_output=True, timeout=120, check=True, cwd=tmp_path)
     text = out.stdout.decode()
     assert "│ " in text and "3,5 tỷ đồng" in text and "(https://example.org/hoibao/mau/benh-vien-khong-giay)" in text
-    assert "Kết quả tiếp theo" in text  # /more paged on
+    # the sample holds one article on it: no "Xem thêm" leads to unrelated quotes
+    assert "Kết quả tiếp theo" not in text and "Không có gì để xem thêm" in text
     assert "Chủ đề *Chuyển đổi số* — trang 1/1" in text
     assert "Chuyển đổi số (3)" in text
     assert "Chào bạn" in text and "chưa tìm thấy" in text

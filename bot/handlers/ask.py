@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
@@ -73,7 +74,9 @@ async def answer_question(out: Out, data: BotData, question: str, offset: int = 
         return
     await out.typing()
     started = time.perf_counter()
-    ans = await asyncio.to_thread(data.service.answer, question, PAGE, offset)
+    # Every page is cut from one ranking, from the top: the bar is relative to the best hit,
+    # and a page starts exactly where the one before stopped.
+    ans = await asyncio.to_thread(data.service.answer, question, offset + PAGE + 1, 0, offset == 0)
     if ans is None:
         await out.send([UNAVAILABLE])
         return
@@ -86,8 +89,13 @@ async def answer_question(out: Out, data: BotData, question: str, offset: int = 
     if not ans.answered or not ans.hits:
         await _refuse(out, data, ans)
         return
-    more = offset + PAGE if len(ans.hits) == PAGE else None
-    await out.send(render.answer_messages(ans, offset), _buttons(question, ans, more))
+    passing = render.shown(ans.hits)
+    page = replace(ans, hits=tuple(passing[offset:offset + PAGE]))
+    if not page.hits:
+        await out.send(["Không còn kết quả nào đủ gần với câu hỏi này."])
+        return
+    more = offset + len(page.hits) if len(passing) > offset + len(page.hits) else None
+    await out.send(render.answer_messages(page, offset), _buttons(question, page, more))
 
 
 async def _refuse(out: Out, data: BotData, ans: Answer) -> None:
