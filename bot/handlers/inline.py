@@ -76,11 +76,8 @@ def inline_results(context: Context, text: str) -> tuple[list[InlineQueryResultA
     ans = context.bot_data.service.answer(text, RESULTS, 0)
     if ans is None or not ans.is_question or not ans.answered or not ans.hits:
         return [], ans
-    best = ans.hits[0].score
     out = []
-    for hit in ans.hits:
-        if hit.score < render.RELATED_MIN * best:  # as in chat replies: weak extras are no answer
-            continue
+    for hit in render.shown(ans.hits):  # as in chat replies: weak extras are no answer
         rid = hashlib.sha1(f"{hit.article_id}:{hit.quote_span}".encode(), usedforsecurity=False).hexdigest()[:16]
         out.append(InlineQueryResultArticle(
             id=rid, title=render.shorten(hit.title, 120), description=render.shorten(hit.quote, 240),
