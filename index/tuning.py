@@ -23,10 +23,10 @@ VERSION = 1  # bump when a default changes: manifests and eval output name the t
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    """Logistic model of P(the first hit comes from an article that answers).
+    """Logistic model of P(the index holds an article that answers the question).
 
     Features: idf-weighted share of the question's bigrams found in the best passage
-    and in its whole article, and the passage's cosine (`confidence.py` fits it)."""
+    and in its whole article, and the passage's cosine (`calibrate.py` fits it)."""
 
     bias: float
     passage_bigrams: float
@@ -51,6 +51,10 @@ class Calibration:
 # means nothing for another model, which gets its own fit (`python -m index calibrate`).
 E5_SMALL_CALIBRATION = Calibration(bias=-29.24, passage_bigrams=3.81, article_bigrams=1.84, cosine=31.65,
                                    threshold=0.175)
+# The same model's int8 ONNX export (`python -m index export-onnx`): its cosines differ
+# enough to need a fit of their own (docs/answers.md, "Calibration per model").
+E5_SMALL_INT8_CALIBRATION = Calibration(bias=-29.09, passage_bigrams=3.46, article_bigrams=3.06, cosine=31.33,
+                                        threshold=0.174)
 LEXICAL_CALIBRATION = Calibration(bias=-2.08, passage_bigrams=3.16, article_bigrams=4.04, cosine=0.0,
                                   threshold=0.226)
 
@@ -89,6 +93,7 @@ class Tuning:
     highlight_alone_idf: float = 5.0  # a content word outside a question phrase is bold only above this
     # answer or refuse
     dense_calibration: Calibration = field(default_factory=lambda: E5_SMALL_CALIBRATION)
+    int8_calibration: Calibration = field(default_factory=lambda: E5_SMALL_INT8_CALIBRATION)  # its int8 export
     lexical_calibration: Calibration = field(default_factory=lambda: LEXICAL_CALIBRATION)
     # models dense_calibration belongs to: a hub id, or a folder of that name
     dense_calibration_models: tuple[str, ...] = ("intfloat/multilingual-e5-small", "multilingual-e5-small",

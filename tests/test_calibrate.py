@@ -19,7 +19,7 @@ from index.calibrate import run, without
 from index.confidence import choose, known_model
 from index.engine import Engine
 from index.generation import load
-from index.tuning import E5_SMALL_CALIBRATION, LEXICAL_CALIBRATION, Tuning
+from index.tuning import E5_SMALL_CALIBRATION, E5_SMALL_INT8_CALIBRATION, LEXICAL_CALIBRATION, Tuning
 from index.update import update
 from index.vectors import Embedder
 from tests.conftest import SAMPLE
@@ -40,6 +40,16 @@ def test_known_models_and_the_lexical_fallback(tmp_path: Path) -> None:
     own = choose(tmp_path, "/x/e5-small-int8")
     assert not own.fallback and own.calibration.cosine == 12.0
     assert choose(tmp_path, "/x/another").fallback  # a fit for another model is not used
+
+
+def test_the_int8_export_of_e5_small_has_its_own_fit(tmp_path: Path) -> None:
+    onnx = tmp_path / "var" / "e5-int8"
+    onnx.mkdir(parents=True)
+    (onnx / "hoibao-onnx.json").write_text(json.dumps({"source": "/srv/e5-small", "quantized": True}), "utf-8")
+    got = choose(tmp_path, str(onnx))
+    assert got.calibration == E5_SMALL_INT8_CALIBRATION and not got.fallback and "int8" in got.source
+    (onnx / "hoibao-onnx.json").write_text(json.dumps({"source": "/srv/other", "quantized": True}), "utf-8")
+    assert choose(tmp_path, str(onnx)).fallback  # an export of another model is another model
 
 
 def test_tuning_overrides_are_checked() -> None:
@@ -77,7 +87,7 @@ def test_calibrate_publishes_a_fit_that_updates_and_rebuilds_keep(tmp_path: Path
     record = run(eng, DATED / "qa.jsonl", idx)
     assert record["model"] == model and set(record["dense"]) == {"bias", "passage_bigrams", "article_bigrams",
                                                                   "cosine", "threshold"}
-    assert 0 <= record["cv"]["answered"] <= 1 and record["samples"]["total"] > 0
+    assert 0 <= record["cv"]["answered"] <= 1 and record["samples"]["asked"] > 0
     gen = load(idx, model=model)  # the new generation verifies, calibration.json listed
     assert gen.name == record["generation"] and layout.CALIBRATION in gen.manifest["files"]  # type: ignore[operator]
     assert Engine(gen, emb).choice.source.startswith("fitted for")
