@@ -124,17 +124,8 @@ class Retriever:
         if qvec is not None and gen.embeddings is not None:
             cd = (np.asarray(gen.embeddings[cand]) @ qvec).astype(np.float64)
         if use_bm25 and use_dense:
-            fused = w.passage_bm25 * minmax(cb) + (1 - w.passage_bm25) * minmax(cd)
-            total = 1.0
-            if w.article_bm25 and q.terms:
-                article_scores = gen.article_field(q.accented).scores(q.terms)
-                fused += w.article_bm25 * minmax(article_scores[arts].astype(np.float64))
-                total += w.article_bm25
-            if w.sentence_cosine and gen.sentence_embeddings is not None:
-                assert qvec is not None
-                fused += w.sentence_cosine * minmax(self._best_sentence(arts, qvec))
-                total += w.sentence_cosine
-            fused /= total
+            assert qvec is not None
+            fused = self._fuse(q, arts, cb, cd, qvec)
         else:
             fused = minmax(cd if use_dense else cb)
         fused, after, order = (fused, np.zeros(len(cand), dtype=bool), np.argsort(-fused, kind="stable")) \
@@ -150,6 +141,21 @@ class Retriever:
             if len(out) >= n_articles:
                 break
         return Results(out, qvec)
+
+    def _fuse(self, q: Query, arts: np.ndarray, cb: np.ndarray, cd: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """The weighted mean of the four min-max normalised signals of each candidate."""
+        gen, w = self.gen, self.weights
+        fused = w.passage_bm25 * minmax(cb) + (1 - w.passage_bm25) * minmax(cd)
+        total = 1.0
+        if w.article_bm25 and q.terms:
+            article_scores = gen.article_field(q.accented).scores(q.terms)
+            fused += w.article_bm25 * minmax(article_scores[arts].astype(np.float64))
+            total += w.article_bm25
+        if w.sentence_cosine and gen.sentence_embeddings is not None:
+            fused += w.sentence_cosine * minmax(self._best_sentence(arts, qvec))
+            total += w.sentence_cosine
+        fused /= total
+        return fused
 
     def clock(self, pinned: date | None = None) -> date | None:
         """Today, for the time expressions of questions (`pinned`, else HOIBAO_TODAY or the clock in
