@@ -24,6 +24,7 @@ from bot.service import IndexService, RebuildState
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+STARTED = "🔄 Đang xây lại chỉ mục: bắt đầu…"
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram's edit limits)
 
 HELP = (
@@ -137,7 +138,9 @@ async def on_reindex(update: Update, context: Context) -> None:
     if not svc.start_rebuild():
         await update.message.reply_text(progress_text(svc.rebuild))
         return
-    msg = await update.message.reply_text(progress_text(svc.rebuild))
+    # This command started it: say so, whatever the thread has reached by now (a rebuild that
+    # fails at once would otherwise be reported before it was announced); _follow edits on.
+    msg = await update.message.reply_text(STARTED)
     context.application.create_task(_follow(msg, svc), update=update)
 
 
