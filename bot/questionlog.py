@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.answer import Answer
+from index.sqlitedb import migrate, transaction
 
 log = logging.getLogger(__name__)
 
@@ -105,17 +106,7 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")  # with WAL: a power cut loses at most the last rows
     if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.execute("PRAGMA journal_mode=WAL")  # persistent: set once, by whoever creates the file
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute("PRAGMA user_version").fetchone()[0] < number:  # another process may have won
-                migrate(db)
-                db.execute(f"PRAGMA user_version = {number}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    migrate(db, MIGRATIONS)
     return db
 
 
@@ -131,13 +122,8 @@ class QuestionLog:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = connect(self.path)
         try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(db):
                 yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
         finally:
             db.close()
 

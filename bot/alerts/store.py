@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.sqlitedb import migrate, transaction
+
 MAX_ATTEMPTS = 5  # transient failures (5xx, dropped connections) before a push is given up
 
 
@@ -71,12 +73,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.execute("PRAGMA journal_mode=WAL")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            for number, migrate in enumerate(MIGRATIONS[version:], start=version + 1):
-                db.execute("BEGIN IMMEDIATE")
-                migrate(db)
-                db.execute(f"PRAGMA user_version={number}")
-                db.execute("COMMIT")
+            migrate(db, MIGRATIONS)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -90,14 +87,8 @@ class Store:
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._db() as db, transaction(db):
+            yield db
 
     # --- subscriptions -------------------------------------------------------------------
     def subscribe(self, chat_id: int, kind: str, key: str, label: str) -> bool:

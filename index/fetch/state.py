@@ -8,10 +8,12 @@ safe to replay.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..sqlitedb import Migration, migrate, transaction
 
 STATE_FILE = "fetch-state.sqlite3"  # not .jsonl/.txt: the indexer reads those
 
@@ -70,6 +72,14 @@ _SOURCE_COLS = ", ".join(SourceStatus.__dataclass_fields__)
 _WRITABLE = (set(ArticleRow.__dataclass_fields__) | {"published_ts", "last_error"}) - {"url", "first_seen"}
 
 
+def _script(script: str) -> Migration:
+    """A migration written as SQL statements separated by semicolons."""
+    def run(db: sqlite3.Connection) -> None:
+        for statement in filter(str.strip, script.split(";")):
+            db.execute(statement)
+    return run
+
+
 class State:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -81,23 +91,11 @@ class State:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(_MIGRATIONS[version:], version + 1):
-            with self._tx() as db:
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
+        migrate(self._db, [_script(script) for script in _MIGRATIONS])
 
     # articles
     def article(self, url: str) -> ArticleRow | None:
