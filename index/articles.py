@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from .credits import clean_paragraphs, strip_credit
 from .decode import BadArticle as BadArticle  # re-exported: callers import both from here
 from .decode import decode as decode
 from .text import nfc
@@ -157,11 +158,12 @@ def parse_page(text: str, source: str, meta: dict[str, object] | None = None) ->
                 i += 1
             continue
         if not lede:
-            stripped = LEDE_PREFIX.sub("", ln)
+            stripped = strip_credit(LEDE_PREFIX.sub("", ln))  # a credit only: the next paragraph leads
             lede = stripped
             paragraphs.append(stripped)
             continue
         paragraphs.append(ln)
+    paragraphs, captions = clean_paragraphs(paragraphs, captions)  # no photo credits, no repeated captions
     if not paragraphs:
         raise BadArticle("empty: no text after the title")
     url = nfc(str(meta.get("url") or "")).strip() or None
@@ -199,9 +201,8 @@ def _with_record_fields(art: Article, obj: dict[str, object]) -> Article:
     changes: dict[str, object] = {}
     captions, lede = obj.get("captions"), obj.get("lede")
     if isinstance(captions, list):
-        paragraphs = set(art.text.split("\n\n"))
-        named = (nfc(str(c)).strip() for c in captions)
-        changes["captions"] = tuple(dict.fromkeys(c for c in named if c in paragraphs))
+        paragraphs, named = clean_paragraphs(art.text.split("\n\n"), [nfc(str(c)) for c in captions])
+        changes["captions"], changes["text"] = tuple(named), "\n\n".join(paragraphs)
     if isinstance(lede, str) and lede.strip():
         changes["lede"] = LEDE_PREFIX.sub("", nfc(lede).strip())
     return replace(art, **changes) if changes else art  # type: ignore[arg-type]
@@ -216,11 +217,7 @@ def _walk(path: Path) -> Iterator[Path]:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-        return True
-    except ValueError:
-        return False
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def read_articles(paths: Iterable[str | Path], max_bytes: int = MAX_BYTES) -> ReadResult:

@@ -24,8 +24,10 @@ def test_seed_format_with_front_matter() -> None:
     assert art.topics == ("Chuyển đổi số", "Cải cách hành chính", "Hoạt động của lãnh đạo tỉnh")
     assert art.lede.startswith("Sở Tài nguyên và Môi trường cho biết")
     assert "(Baohatinh.vn)" not in art.text
-    assert art.captions == ("Cán bộ một cửa hướng dẫn người dân tra cứu hồ sơ trên máy tính. Ảnh: Thu Hà.",
+    # the photo credit is no part of the caption, nor of the text
+    assert art.captions == ("Cán bộ một cửa hướng dẫn người dân tra cứu hồ sơ trên máy tính.",
                             "Toàn cảnh hội nghị tổng kết tại TP. Hà Tĩnh.")
+    assert "Thu Hà" not in art.text and art.captions[0] in art.text.split("\n\n")
     assert ".jpg" not in art.text
 
 
