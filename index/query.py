@@ -14,7 +14,7 @@ from datetime import date
 
 from .accents import Lexicon
 from .dates import Period, parse_time
-from .text import Analyzer, fold, has_marks, nfc, normalize, raw_tokens
+from .text import Analyzer, fold, has_marks, nfc, normalize, raw_tokens, strip_tone
 from .tuning import DEFAULT, Tuning
 
 _GREETINGS = {
@@ -31,6 +31,10 @@ QUESTION_PHRASES = frozenset({
     "bao nhieu", "bao lau", "thu hang", "muc nao", "bao xa", "the nao", "nhu the", "ra sao", "la gi",
     "o dau", "la ai", "vi sao", "tai sao",
 })
+
+# An unmarked syllable whose bare form is at least this share of its spellings in the corpus
+# is taken as typed ("an", "con"); rarer bare forms need a known pair with a neighbour.
+UNMARKED_SHARE = 0.15
 
 # term → idf in the field the question is routed to (folded=True: the mark-free field)
 Weigh = Callable[[str, bool], float]
@@ -95,19 +99,51 @@ def parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool,
     return replace(q, period=scope.period, recent=scope.recent, today=today)
 
 
+def given_marks(syllables: list[str], lexicon: Lexicon) -> list[str]:
+    """The syllables to restore: a marked one the corpus knows stays as typed (restoration
+    keeps it and reads its neighbours by it); any other is folded, to be restored."""
+    return [s if has_marks(s) and s in lexicon.unigrams else fold(s) for s in syllables]
+
+
+def marks_mixed(runs: list[list[str]], lexicon: Lexicon) -> bool:
+    """Marks typed on some words only, or wrong ones ("Bênh viện K có bao nhieu"): a marked
+    syllable the corpus never writes, or an unmarked one the corpus mostly marks that forms
+    no pair it knows with a neighbour as typed. The exact field cannot match such a question."""
+    for run in runs:
+        for i, s in enumerate(run):
+            if has_marks(s):
+                # only the tone wrong or missing ("bênh", "xuât"); a word the corpus lacks
+                # altogether ("Úc", "xăng") says nothing about the marks
+                if s not in lexicon.unigrams and any(strip_tone(f) == strip_tone(s)
+                                                     for f in lexicon.by_folded.get(fold(s), ())):
+                    return True
+                continue
+            forms = lexicon.by_folded.get(s, [s])
+            family = sum(lexicon.unigrams.get(f, 0) for f in forms)
+            if lexicon.unigrams.get(s, 0) >= UNMARKED_SHARE * family:
+                continue  # "an", "con", "da": words as often as not typed bare
+            pairs = run[max(i - 1, 0):i + 1], run[i:i + 2]
+            if not any(len(p) == 2 and " ".join(p) in lexicon.bigrams for p in pairs):
+                return True  # "bao nhieu", "quang tri"; not "vỏ nho", "nôn nao"
+    return False
+
+
 def _parse(question: str, analyzer: Analyzer, lexicon: Lexicon, dense: bool,
            context: Callable[[list[str]], list[str]] | None, tuning: Tuning) -> Query:
     text = nfc(question).strip()
-    accented = has_marks(text)
     numbers = frozenset(t.text for t in raw_tokens(text) if t.text[0].isdigit())
-    if accented:
+    marked = has_marks(text)
+    runs = analyzer.syllables(text) if marked else []
+    if marked and not marks_mixed(runs, lexicon):
         terms = analyzer.terms(text)
         return Query(text, True, terms, text if dense else None, None, None, expects(text), numbers=numbers)
+    # Unaccented, or marked inconsistently: the folded field, with the marks restored for the
+    # encoder (those typed right kept).
     terms = analyzer.terms(text, folded=True)
-    syllables = [s for run in analyzer.syllables(text, folded=True) for s in run]
     local = [run for t in context(terms) for run in analyzer.syllables(t)] if context else None
-    restored = lexicon.restore([normalize(s) for s in syllables], local, tuning.restore_lambda,
-                               tuning.restore_local_weight)
+    syllables = given_marks([s for run in runs for s in run], lexicon) if marked else \
+        [normalize(s) for run in analyzer.syllables(text, folded=True) for s in run]
+    restored = lexicon.restore(syllables, local, tuning.restore_lambda, tuning.restore_local_weight)
     use_dense = dense and restored.confidence >= tuning.restore_min_confidence
     return Query(text, False, terms, restored.text if use_dense else None, restored.text, restored.confidence,
                  expects(text), numbers=numbers)
