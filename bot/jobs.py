@@ -12,6 +12,7 @@ from bot.settings import BotSettings
 
 log = logging.getLogger(__name__)
 FIRST_SYNC_SECONDS = 5.0  # after start: let polling settle, then catch up at once
+FOLLOW_SECONDS = 30.0  # a replica's look at what the writer published: one small file read
 
 
 async def sync_job(context: Context) -> None:
@@ -30,9 +31,21 @@ async def sync_job(context: Context) -> None:
              f.new, f.updated, f.removed, len(f.skipped), ix.mode, ix.generation, result.indexed_seconds)
 
 
+async def follow_job(context: Context) -> None:
+    try:
+        if await asyncio.to_thread(context.bot_data.service.refresh):
+            log.info("now serving what the writer published")
+    except Exception:
+        log.exception("reloading the index failed; the index that was serving still serves")
+
+
 def schedule_sync(app: App, settings: BotSettings) -> None:
-    """Start the timed sync when SOURCES are set and SYNC_MINUTES is not 0."""
+    """Start the timed sync when SOURCES are set and SYNC_MINUTES is not 0. Without it, a
+    bot on Qdrant is a replica of a cluster: it follows the sync worker's pushes instead."""
     if not settings.sources or settings.sync_minutes <= 0:
+        if settings.index.backend == "qdrant" and app.job_queue is not None:
+            app.job_queue.run_repeating(follow_job, interval=FOLLOW_SECONDS, first=FOLLOW_SECONDS, name="follow",
+                                        job_kwargs={"max_instances": 1, "coalesce": True})
         return
     if app.job_queue is None:
         log.error("SOURCES is set but PTB has no JobQueue (install python-telegram-bot[job-queue])")

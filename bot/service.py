@@ -18,6 +18,8 @@ from pathlib import Path
 from index import store
 from index.answer import Answer, Engine
 from index.articles import Article
+from index.backends.embedded import EmbeddedBackend
+from index.backends.serve import load_index, push_if_qdrant, served_generation
 from index.build import BuildSummary, build
 from index.fetch import FetchSettings
 from index.generation import Generation, load
@@ -85,14 +87,15 @@ class IndexService:
             if removed:
                 log.warning("removed leftovers of an interrupted build: %s", ", ".join(removed))
         try:
-            gen = load(self.settings.index_dir, model=None, previous=self.engine.gen if self.engine else None)
+            gen, backend = load_index(self.settings, None, self.engine.gen if self.engine else None,
+                                      self.engine.retriever.backend if self.engine else None)
         except store.IndexUnavailable as exc:
             self.error = str(exc)
             log.error("index unavailable: %s", exc)
             fallback = self._last_good() if starting else None
             if fallback is None:
                 return
-            gen = fallback
+            gen, backend = fallback, EmbeddedBackend(fallback)
         else:
             self.error = None
         if gen.model and self.embedder is None:
@@ -104,10 +107,11 @@ class IndexService:
         if self.embedder is not None and gen.model and self.embedder.name != gen.model:
             log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
                         gen.model, self.embedder.name)
-            self.engine = Engine(gen, None)
+            self.engine = Engine(gen, None, backend=backend)
         else:
-            self.engine = Engine(gen, self.embedder)
-        log.info("serving generation %s (%d articles, %d chunks)", gen.name, len(gen.articles), gen.n_chunks)
+            self.engine = Engine(gen, self.embedder, backend=backend)
+        log.info("serving generation %s (%d articles, %d chunks) from the %s index", gen.name, len(gen.articles),
+                 gen.n_chunks, backend.name)
         if previous is not None and previous.gen.name != gen.name:
             self._announce(previous.gen, gen)
 
@@ -125,7 +129,10 @@ class IndexService:
 
     def _last_good(self) -> Generation | None:
         """At start-up with a damaged live generation: the newest older one that verifies.
-        (While running, the generation already in memory keeps serving instead.)"""
+        (While running, the generation already in memory keeps serving instead.) Not with
+        Qdrant: its passage numbers are the collection's generation's, and only that one fits."""
+        if self.settings.backend == "qdrant":
+            return None
         try:
             live = store.current_name(self.settings.index_dir)
         except store.IndexUnavailable:
@@ -182,6 +189,7 @@ class IndexService:
             trusted = frozenset(map(str, files)) if isinstance(files, dict) else frozenset()
             result = sync(sources, self.settings.articles_dir, self.settings.index_dir, self._model(),
                           fetch_settings, embedder=self._embedder_for(self._model()), trusted=trusted)
+            self._push()
             if engine is None or result.generation != engine.gen.name:
                 self.load()
                 if self.error:
@@ -190,6 +198,23 @@ class IndexService:
             return result
         finally:
             self.rebuild.running = False
+
+    def refresh(self) -> bool:
+        """A replica that writes nothing (a cluster's bots): load again when the writer has
+        published another generation, or pushed one into the Qdrant collection. True if it did."""
+        live = served_generation(self.settings)
+        engine = self.engine
+        if live is None or (engine is not None and engine.gen.name == live) or self.rebuild.running:
+            return False
+        self.load()
+        return self.error is None
+
+    def _push(self) -> None:
+        """With INDEX_BACKEND=qdrant, make the collection serve the generation just published
+        (the bot is its only writer; with QDRANT_PATH it writes through its own open shard)."""
+        done = push_if_qdrant(self.settings, self.engine.retriever.backend if self.engine else None)
+        if done is not None:
+            log.info("qdrant collection: %s", done)
 
     def _model(self) -> str | None:
         return self.settings.embedding_model if self.embedder is not None or self._wants_vectors() else None
@@ -207,6 +232,7 @@ class IndexService:
             model = self._model()
             state.summary = build([self.settings.articles_dir], self.settings.index_dir, model,
                                   progress=progress, embedder=self._embedder_for(model))
+            self._push()
             self.load()
             if self.error:
                 raise store.IndexUnavailable(self.error)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import store
+from .backend_cli import cmd_info, push_after
 from .engine import Engine
 from .settings import IndexSettings, load_dotenv
 from .tuning import DEFAULT, Tuning
@@ -50,60 +51,29 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 1
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False))
-        return 0
+        return push_after(args)
     print(f"generation {summary.generation}: {summary.articles} articles, {summary.chunks} chunks")
     print(f"embedded {summary.embedded}, reused {summary.reused} (model: {summary.model or 'none, BM25 only'})")
     print(f"skipped {len(summary.skipped)}:")
     for s in summary.skipped:
         print(f"  {s['source']}: {s['reason']}")
     print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in summary.seconds.items()))
-    return 0
-
-
-def cmd_info(args: argparse.Namespace) -> int:
-    from .confidence import choose
-
-    index_dir = Path(args.index_dir)
-    try:
-        gen = store.current_path(index_dir)
-        if gen is None:
-            raise store.IndexUnavailable(f"{index_dir}: no index yet")
-        m = store.read_manifest(gen, verify=True)
-    except store.IndexUnavailable as exc:
-        print(f"index unavailable: {exc}", file=sys.stderr)
-        return 1
-    size = sum(p.stat().st_size for p in gen.rglob("*") if p.is_file())
-    delta = m.get("delta") if isinstance(m.get("delta"), dict) else None
-    live = int(m["articles"]) - (int(delta["dead"]) if delta else 0)  # type: ignore[call-overload, index]
-    info = {"generation": gen.name, "articles": live, "chunks": m["chunks"], "model": m.get("model"),
-            "delta": delta, "base_built_at": m.get("base_built_at", m.get("built_at")),
-            "dim": m.get("dim"), "built_at": m.get("built_at"), "format_version": m["format_version"],
-            "package_version": m.get("package_version"), "bytes": size,
-            "calibration": choose(gen, str(m["model"]) if m.get("model") else None).source,
-            "tuning_version": tuning.get("version") if isinstance(tuning := m.get("tuning"), dict) else None,
-            "topics": m.get("topics", {})}
-    if args.json:
-        print(json.dumps(info, ensure_ascii=False))
-        return 0
-    for k, v in info.items():
-        if k != "topics":
-            print(f"{k}: {v}")
-    print("topics:")
-    for name, n in dict(info["topics"]).items():  # type: ignore[call-overload]
-        print(f"  {name}: {n}")
-    return 0
+    return push_after(args)
 
 
 def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False, tuning: Tuning = DEFAULT) -> Engine:
-    from .generation import load
+    """The engine over INDEX_BACKEND's index (the generation alone, or it and a Qdrant collection)."""
+    from dataclasses import replace
 
-    gen = load(index_dir, model=None if no_vectors else model)
+    from .backends.serve import load_index
+
+    gen, backend = load_index(replace(IndexSettings.from_env(), index_dir=index_dir), None if no_vectors else model)
     embedder = None
     if gen.model and not no_vectors:
         from .vectors import load_embedder
 
         embedder = load_embedder(model or gen.model)
-    return Engine(gen, embedder, tuning=tuning)
+    return Engine(gen, embedder, tuning=tuning, backend=backend)
 
 
 def read_tuning(path: str | None) -> Tuning:
@@ -157,6 +127,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run
+
+    if args.backend == "qdrant":  # the embedded index and Qdrant side by side (index/bench_backends.py)
+        from .bench_backends import run as run_backends
+
+        done = run_backends(Path(args.source), args.sizes or [10_000, 100_000, 1_000_000], Path(args.out),
+                            args.model if args.real_queries else None, args.queries)
+        print((Path(args.out) / "backends-results.md").read_text(encoding="utf-8"))
+        return 0 if done["sizes"] else 1
 
     if args.update_sizes:
         from .bench_update import run as run_update
@@ -236,6 +214,8 @@ def _add_bench(sub: Any, env: IndexSettings) -> None:
     bn.add_argument("--model", default=env.embedding_model, help="model for query embeddings and throughput")
     bn.add_argument("--real-queries", action="store_true", help="embed queries and measure throughput with --model")
     bn.add_argument("--queries", type=int, default=500)
+    bn.add_argument("--backend", choices=("embedded", "qdrant"), default="embedded",
+                    help="qdrant: the embedded index and Qdrant (in-process) side by side")
     bn.add_argument("--compare-model", nargs="*", default=[], help="more models whose embedding throughput to measure")
     bn.add_argument("--add-to", type=int, default=10_000,
                     help="time adding 100 articles to an index of this many (0: skip)")

@@ -101,7 +101,7 @@ def _step_latencies(engine: Any, embedder: Any, questions: list[str]) -> dict[st
     from .vectors import nearest
 
     gen, retriever = engine.gen, engine.retriever
-    parsed = [engine._parse(q, None)[0] for q in questions]
+    parsed = [engine._parse(q, None) for q in questions]
     vectors = [embedder.query(q) for q in questions]
     emb_matrix = gen.embeddings
     assert emb_matrix is not None
@@ -192,6 +192,10 @@ def main(argv: list[str]) -> int:
         result = child_incremental_base(Path(argv[1]), Path(argv[2]), argv[3])
     elif argv[0] == "_add":
         result = child_incremental_add([Path(a) for a in argv[3:]], Path(argv[1]), argv[2])
+    elif argv[0] in ("_bk_build", "_bk_serve"):
+        from .bench_backends import main_step
+
+        result = main_step(argv)
     elif argv[0] in ("_update_base", "_update"):
         from .bench_update import child_update, child_update_base
 

@@ -16,12 +16,14 @@ from datetime import date
 import numpy as np
 
 from . import confidence
+from .backends import Backend
+from .backends.embedded import EmbeddedBackend
 from .filters import Period
 from .generation import Generation
 from .query import Query, is_question, parse
 from .quote import best_quote, best_window, caption_sentences, coverage, highlights
 from .search import Candidate, Retriever, Weights
-from .topk import minmax, top_k
+from .topk import minmax
 from .tuning import DEFAULT, Calibration, Tuning
 from .vectors import Encoder
 
@@ -65,12 +67,15 @@ class Answer:
 
 class Engine:
     def __init__(self, gen: Generation, embedder: Encoder | None = None, weights: Weights | None = None,
-                 calibration: Calibration | None = None, tuning: Tuning = DEFAULT) -> None:
+                 calibration: Calibration | None = None, tuning: Tuning = DEFAULT,
+                 backend: Backend | None = None) -> None:
         """`calibration` pins one fit for every answer (tests); by default the generation's
-        fit for its model is used (`confidence.choose`)."""
+        fit for its model is used (`confidence.choose`). `backend`: what finds and scores
+        passages (default: the generation's own arrays; `index.backends`)."""
         self.gen = gen
         self.tuning = tuning
-        self.retriever = Retriever(gen, embedder, weights or Weights.of(tuning), tuning)
+        self.retriever = Retriever(gen, embedder, weights or Weights.of(tuning), tuning,
+                                   backend=backend or EmbeddedBackend(gen))
         self.calibration = calibration
         self.choice = confidence.choose(gen.path, gen.model if self.dense else None, tuning)
         if self.choice.fallback and calibration is None:
@@ -84,8 +89,8 @@ class Engine:
         """Top `k` hits after skipping `offset` (paging), one per article; `today` pins the clock."""
         if not is_question(question):
             return Answer(question, False, 0.0, is_question=False)
-        q, folded_scores = self._parse(question, today)
-        res = self.retriever.search(q, max(offset + k, self.tuning.rerank_depth), folded_scores)
+        q = self._parse(question, today)
+        res = self.retriever.search(q, max(offset + k, self.tuning.rerank_depth))
         if not res.candidates:
             return Answer(question, False, 0.0, debug={"restored": q.restored}, period=q.period)
         quoted = [self._hit(c, q, res.query_vector) for c in res.candidates]
@@ -102,22 +107,20 @@ class Engine:
                              "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
                              "bm25": best.bm25, "dense": dense_used}, period=q.period)
 
-    def _parse(self, question: str, today: date | None) -> tuple[Query, np.ndarray | None]:
-        """The question read once; with the folded BM25 scores accent restoration computed
-        for an unaccented question (the search reuses them)."""
-        gen = self.gen
-        folded_scores: list[np.ndarray] = []
+    def _parse(self, question: str, today: date | None) -> Query:
+        """The question read once (an unaccented one restored with the passages folded BM25
+        ranks first; the embedded backend keeps those scores for the search)."""
+        gen, backend = self.gen, self.retriever.backend
 
         def context(terms: list[str]) -> list[str]:
-            folded_scores.append(gen.folded.scores(terms))
-            return self._top_passages(folded_scores[-1])
+            return self._top_passages(backend.bm25_top("folded", terms, self.tuning.restore_context)[0])
 
         def weigh(term: str, folded: bool) -> float:
-            return gen.passage_field(not folded).idf(term)
+            return backend.idf("folded" if folded else "exact", term)
 
         q = parse(question, gen.analyzer, gen.lexicon, self.dense, context, self.retriever.clock(today), weigh,
                   self.tuning)
-        return q, folded_scores[-1] if folded_scores else None
+        return q
 
     def _rerank(self, quoted: list[tuple[Hit, float]], cands: list[Candidate]) -> list[tuple[Hit, Candidate]]:
         """The best quote of each article is a last, finer relevance signal for the top few."""
@@ -143,11 +146,10 @@ class Engine:
             return frozenset(analyzer.terms(text, folded=folded))
         return terms
 
-    def _top_passages(self, scores: np.ndarray) -> list[str]:
+    def _top_passages(self, top: np.ndarray) -> list[str]:
         """Text of the passages folded BM25 ranks first for an unaccented question."""
-        top = top_k(scores, self.tuning.restore_context)
-        spans = self.gen.chunk_span[top[scores[top] > 0]]
-        arts = self.gen.chunk_article[top[scores[top] > 0]]
+        spans = self.gen.chunk_span[top]
+        arts = self.gen.chunk_article[top]
         return [self.gen.articles[int(a)].text[int(s):int(e)] for a, (s, e) in zip(arts, spans, strict=True)]
 
     def _passage(self, c: Candidate) -> str:

@@ -47,16 +47,19 @@ def today_in_vietnam(env: Mapping[str, str] = os.environ) -> date:
     return date.fromisoformat(pinned) if pinned else datetime.now(VIETNAM).date()
 
 
+def article_day(art: Article) -> int:
+    """Publication day as a proleptic ordinal, as written (its local date); 0 = no usable date."""
+    if art.published:
+        try:
+            return date.fromisoformat(art.published[:10]).toordinal()
+        except ValueError:
+            return 0
+    return 0
+
+
 def article_days(articles: Sequence[Article]) -> np.ndarray:
-    """Publication day of each article as a proleptic ordinal (int32); 0 = no usable date."""
-    out = np.zeros(len(articles), dtype=np.int32)
-    for i, art in enumerate(articles):
-        if art.published:
-            try:
-                out[i] = date.fromisoformat(art.published[:10]).toordinal()
-            except ValueError:
-                continue
-    return out
+    """`article_day` of each article (int32)."""
+    return np.array([article_day(a) for a in articles], dtype=np.int32)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,10 @@ Signals, each min-max normalised over the candidate pool and mixed convexly
 - BM25 of the whole article;
 - best cosine of any single sentence of the article.
 Pool size and weights are `Tuning`'s (what each signal brought: docs/answers.md).
-Both retrievers score the union of their pools exactly (BM25 from the full score
-vector, cosine from the stored embeddings), so no score is ever guessed.
+Passages are found and scored through a `Backend` (the generation's own arrays, or a
+Qdrant collection): both retrievers score the union of their pools exactly, so no score
+is ever guessed. The article-level signals read the generation (sentence vectors,
+publication days) on either backend.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from datetime import date
 
 import numpy as np
 
-from .filters import Restriction, article_days, chunk_mask, dense_pool, mask_scores, restriction, today_in_vietnam
+from .backends import Backend, Only
+from .filters import Restriction, article_days, restriction, today_in_vietnam
 from .generation import Generation
 from .query import Query
-from .topk import minmax, top_k
+from .topk import minmax
 from .tuning import DEFAULT, Tuning
-from .vectors import Encoder, nearest
+from .vectors import Encoder
 
 QUERY_CACHE = 2048  # query vectors kept: readers repeat questions and paging re-asks them
 
@@ -67,12 +70,13 @@ class Retriever:
     embedder: Encoder | None
     weights: Weights = field(default_factory=Weights)
     tuning: Tuning = DEFAULT  # pool size and recency prior
+    backend: Backend = field(kw_only=True)  # what finds and scores passages (`index.backends`)
     _qcache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
     _qlock: threading.Lock = field(default_factory=threading.Lock)  # the bot answers from threads
     _days: np.ndarray | None = None  # publication day per article (filters.article_days), made on first use
 
     def __post_init__(self) -> None:
-        if self.gen.embeddings is None:
+        if not self.backend.has_vectors:
             self.embedder = None
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -90,39 +94,28 @@ class Retriever:
                 self._qcache.popitem(last=False)
         return vec
 
-    def search(self, q: Query, n_articles: int, lexical_scores: np.ndarray | None = None) -> Results:
-        """`lexical_scores`: the routed field's BM25 scores when the caller already has them."""
-        gen, w = self.gen, self.weights
+    def search(self, q: Query, n_articles: int) -> Results:
+        gen, w, be = self.gen, self.weights, self.backend
         use_dense = w.mode != "bm25" and self.embedder is not None and q.dense_text is not None
         use_bm25 = w.mode != "dense" or not use_dense
-        field_ = gen.passage_field(q.accented)
-        if lexical_scores is not None:
-            bm = lexical_scores
-        else:
-            bm = field_.scores(q.terms) if q.terms else np.zeros(gen.n_chunks, dtype=np.float32)
-        restrict, chunk_ok = self._restriction(q)
+        field_ = "exact" if q.accented else "folded"
+        restrict, only = self._restriction(q)
         if restrict is not None and restrict.empty:
             return Results([], None, empty_period=True)
-        bm = bm if chunk_ok is None else mask_scores(bm, chunk_ok)
         pools = []
-        if use_bm25:
-            pools.append(_top(bm, self.tuning.pool))
+        if use_bm25 and q.terms:
+            pools.append(be.bm25_top(field_, q.terms, self.tuning.pool, only)[0])
         qvec = None
         if use_dense:
             assert q.dense_text is not None
-            assert gen.embeddings is not None
             qvec = self.query_vector(q.dense_text)
-            pool = self.tuning.pool
-            pools.append(nearest(gen.embeddings, gen.faiss_index, qvec, pool) if chunk_ok is None
-                         else dense_pool(gen.embeddings, gen.faiss_index, qvec, pool, chunk_ok))
+            pools.append(be.dense_top(qvec, self.tuning.pool, only))
         cand = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
         if not len(cand):
             return Results([], qvec)
         arts = gen.chunk_article[cand]
-        cb = bm[cand].astype(np.float64)
-        cd = np.zeros(len(cand))
-        if qvec is not None and gen.embeddings is not None:
-            cd = (np.asarray(gen.embeddings[cand]) @ qvec).astype(np.float64)
+        cb = be.bm25_scores(field_, q.terms, cand).astype(np.float64) if q.terms else np.zeros(len(cand))
+        cd = be.dense_scores(qvec, cand).astype(np.float64) if qvec is not None else np.zeros(len(cand))
         if use_bm25 and use_dense:
             assert qvec is not None
             fused = self._fuse(q, arts, cb, cd, qvec)
@@ -148,8 +141,8 @@ class Retriever:
         fused = w.passage_bm25 * minmax(cb) + (1 - w.passage_bm25) * minmax(cd)
         total = 1.0
         if w.article_bm25 and q.terms:
-            article_scores = gen.article_field(q.accented).scores(q.terms)
-            fused += w.article_bm25 * minmax(article_scores[arts].astype(np.float64))
+            article = self.backend.bm25_scores("article_exact" if q.accented else "article_folded", q.terms, arts)
+            fused += w.article_bm25 * minmax(article.astype(np.float64))
             total += w.article_bm25
         if w.sentence_cosine and gen.sentence_embeddings is not None:
             fused += w.sentence_cosine * minmax(self._best_sentence(arts, qvec))
@@ -164,8 +157,8 @@ class Retriever:
             self._days = article_days(self.gen.articles)
         return (pinned or today_in_vietnam()) if self._days.any() else None
 
-    def _restriction(self, q: Query) -> tuple[Restriction | None, np.ndarray | None]:
-        """What the question's time expressions ask, and the passages a period allows (None: all)."""
+    def _restriction(self, q: Query) -> tuple[Restriction | None, Only | None]:
+        """What the question's time expressions ask, and the filter a period puts on the pools (None: all)."""
         if q.today is None or (q.period is None and not q.recent):
             return None, None
         if self._days is None:
@@ -174,7 +167,8 @@ class Retriever:
                         self.tuning.recency_half_life_days)
         if r is None or r.allowed is None:
             return r, None
-        return r, chunk_mask(self.gen.chunk_article, r.allowed, getattr(self.gen, "dead_articles", None))
+        assert q.period is not None  # only a period sets `allowed`
+        return r, Only(r.allowed, q.period.start.toordinal(), q.period.last_published.toordinal())
 
     def _best_sentence(self, arts: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         """For each candidate's article, the best cosine of any of its sentences."""
@@ -191,12 +185,6 @@ class Retriever:
         starts = np.cumsum(np.r_[0, lengths[:-1]])[nonempty]
         best[nonempty] = np.maximum.reduceat(sims, starts)
         return best[inv].astype(np.float64)
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores of passages matching any term, without a full sort."""
-    top = top_k(scores, k)
-    return top[scores[top] != 0]
 
 
 __all__ = ["Candidate", "Results", "Retriever", "Weights", "minmax"]

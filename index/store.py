@@ -5,9 +5,9 @@ Layout of INDEX_DIR:
     generations/<name>/     one complete index, with manifest.json
     generations/<name>.partial/   a build in progress (or killed): never loaded
     .lock                   held by the one build allowed at a time
+    PINNED                  a generation a Qdrant collection serves: never pruned
 
-A reader only ever follows CURRENT to a directory whose manifest verifies, so a
-crash at any point leaves the previous generation serving.
+A reader only follows CURRENT to a generation whose manifest verifies: a crash anywhere leaves the old one live.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ MANIFEST = layout.MANIFEST
 MANIFEST_SUM = layout.MANIFEST_SUM
 GENERATIONS = "generations"
 PARTIAL = ".partial"
+PINNED = "PINNED"  # written by index.backends.serve.push_live
 FAULT_ENV = "HOIBAO_FAULT_AT"  # crash tests only: see fault_point
 # Where fault_point is called, in build order: a kill before "switched" leaves the old
 # generation live, from "switched" on the new one (docs/reliability.md, "Fault-injection hook").
@@ -216,12 +217,12 @@ def publish(index_dir: Path, partial: Path) -> Path:
 
 
 def prune(index_dir: Path, keep: int = KEEP) -> None:
-    """Keep the live generation and the newest others that still verify, up to `keep`
-    in all: the fallback a restart serves if the live one turns out damaged."""
-    live = current_name(index_dir)
+    """Keep the live generation, a pinned one, and the newest others that still verify, up
+    to `keep` in all: the fallback a restart serves if the live one turns out damaged."""
+    live, pinned = current_name(index_dir), index_dir / PINNED
     kept = 1
     for name in generation_names(index_dir):
-        if name == live:
+        if name == live or (pinned.is_file() and name in pinned.read_text(encoding="utf-8").split()):
             continue
         path = generations_dir(index_dir) / name
         if kept < keep:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import store
+from .backend_cli import push_after
 from .build import BuildSummary
 from .vectors import ModelError
 
@@ -49,7 +50,7 @@ def cmd_update(args: argparse.Namespace) -> int:
         print(json.dumps(summary.to_json(), ensure_ascii=False))
     else:
         _print_index(summary)
-    return 0
+    return push_after(args)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -70,8 +71,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             close()
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
-        return 0
+        return push_after(args)
     print(_human(result.fetch), end="")
     _print_index(result.index)
     print(f"indexed in {result.indexed_seconds:.1f} s")
-    return 0
+    return push_after(args)

@@ -30,7 +30,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
                 "QUESTION_LOG", "QUESTION_LOG_FILE", "QUESTION_LOG_DAYS", "QUESTION_LOG_SECRET",
                 "FETCH_DELAY", "FETCH_USER_AGENT", "FETCH_HOSTS", "FETCH_TIMEOUT", "FETCH_RECENT_DAYS",
                 "FETCH_RECHECK_DAYS", "ALERTS_DB", "INLINE_DELAY", "INLINE_CACHE_TIME", "SOURCES", "SYNC_MINUTES",
-                "HOIBAO_TODAY"):
+                "HOIBAO_TODAY", "INDEX_BACKEND", "QDRANT_PATH", "QDRANT_URL", "QDRANT_API_KEY", "QDRANT_ALIAS",
+                "QDRANT_STATS_DIR", "QDRANT_SHARDS", "QDRANT_REPLICAS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")

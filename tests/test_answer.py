@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -15,6 +16,8 @@ from index.generation import Generation, load
 from index.query import is_question, parse
 from index.quote import highlights
 from index.vectors import Embedder
+from tests.backend_params import BACKENDS, engine_for, publish
+from tests.backend_params import env as backend_env
 from tests.conftest import ARTICLES, SAMPLE
 
 ROOT = Path(__file__).parent.parent
@@ -32,9 +35,9 @@ def gen(lexical_index: Path) -> Generation:
     return load(lexical_index)
 
 
-@pytest.fixture(scope="module")
-def engine(gen: Generation) -> Engine:
-    return Engine(gen)
+@pytest.fixture(scope="module", params=BACKENDS)
+def engine(gen: Generation, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    return engine_for(gen, request.param, tmp_path_factory.mktemp("qdrant"))
 
 
 def _sentence_bounds(gen: Generation, article_id: str) -> tuple[set[int], set[int]]:
@@ -113,23 +116,26 @@ def test_off_topic_questions_are_refused(engine: Engine, question: str) -> None:
     assert not ans.answered and ans.confidence < 0.5
 
 
-def test_long_sentence_is_cut_at_clauses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_long_sentence_is_cut_at_clauses(tmp_path: Path, backend: str) -> None:
     long = "Người dân xã Kỳ Anh phản ánh rằng " + ", ".join(f"đoạn đường số {i} bị sạt lở nặng" for i in range(40))
     (tmp_path / "a.txt").write_text(f"Sạt lở đường ở Kỳ Anh\n\n{long}, cần sửa gấp.\n", encoding="utf-8")
     build([tmp_path / "a.txt", SAMPLE], tmp_path / "idx", None)
-    ans = Engine(load(tmp_path / "idx")).answer("đoạn đường số 37 bị sạt lở")
+    ans = engine_for(load(tmp_path / "idx"), backend, tmp_path / "qdrant").answer("đoạn đường số 37 bị sạt lở")
     quote = ans.hits[0].quote
     assert len(quote) <= 400 and "số 37" in quote
     assert not quote.endswith(",")
 
 
 @pytest.mark.slow
-def test_real_vector_path_with_tiny_model(tmp_path: Path, tiny_model: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_real_vector_path_with_tiny_model(tmp_path: Path, tiny_model: Path, backend: str) -> None:
     emb = Embedder(str(tiny_model))
     build([SAMPLE], tmp_path / "idx", str(tiny_model), embedder=emb)
     g = load(tmp_path / "idx", model=str(tiny_model))
     assert g.sentence_embeddings is not None and len(g.sentence_embeddings) == len(g.sentence_span)
-    eng = Engine(g, emb)
+    eng = engine_for(g, backend, tmp_path / "qdrant", emb)
+    assert eng.dense and eng.retriever.backend.name == backend
     ans = eng.answer("Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?")
     assert ans.hits and "3,5 tỷ đồng" in " ".join(h.quote for h in ans.hits)
     # the query vector is the model's and is cached
@@ -137,23 +143,28 @@ def test_real_vector_path_with_tiny_model(tmp_path: Path, tiny_model: Path) -> N
     assert v.shape == (emb.dim,) and eng.retriever.query_vector("Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?") is v
 
 
-def _cli(*args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _cli(*args: str, extra: dict[str, str] | None = None) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
     out = subprocess.run([sys.executable, "-m", "index", *args], env=env, capture_output=True, timeout=120,
                          check=True)
     return out.stdout.decode()
 
 
-def test_search_json_shape(lexical_index: Path) -> None:
-    out = json.loads(_cli("search", "--index-dir", str(lexical_index), "--k", "2", "--json",
-                          "Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?"))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_search_json_shape(lexical_index: Path, backend: str, tmp_path: Path) -> None:
+    idx = tmp_path / "idx"
+    shutil.copytree(lexical_index, idx)
+    publish(idx, backend)  # what `index build` does with INDEX_BACKEND=qdrant
+    cli_env = backend_env(idx, backend)
+    out = json.loads(_cli("search", "--index-dir", str(idx), "--k", "2", "--json",
+                          "Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?", extra=cli_env))
     assert set(out) == {"answered", "confidence", "hits"}
     assert isinstance(out["answered"], bool) and 0.0 <= out["confidence"] <= 1.0
     assert len(out["hits"]) == 2
     for h in out["hits"]:
         assert set(h) == {"title", "url", "published", "topics", "quote", "context", "score"}
     assert "3,5 tỷ đồng" in out["hits"][0]["quote"]
-    none = json.loads(_cli("search", "--index-dir", str(lexical_index), "--json", "xin chào"))
+    none = json.loads(_cli("search", "--index-dir", str(idx), "--json", "xin chào", extra=cli_env))
     assert none == {"answered": False, "confidence": 0.0, "hits": []}
 
 

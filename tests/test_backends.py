@@ -11,12 +11,14 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from index import store
+from index.answer import Answer, Engine
 from index.backends import Backend
 from index.backends.embedded import EmbeddedBackend
 from index.backends.qdrant import ARTICLE_BASE, COLLECTIONS, STATS, QdrantBackend, edge_collection, open_edge
@@ -25,6 +27,8 @@ from index.backends.qdrant_stats import Stats
 from index.build import build
 from index.generation import Generation, load
 from index.update import update
+from tests.backend_params import publish, serving
+from tests.backend_params import settings as backend_settings
 from tests.conftest import ARTICLES, SAMPLE
 
 QUESTIONS = [
@@ -283,3 +287,84 @@ def test_server_driver_calls_on_local_mode(bm25_gen: Generation, tmp_path: Path)
     assert qd.bm25_scores("article_exact", terms, np.array([0, 1])).shape == (2,)
     assert client.count(second, exact=True).count == qd.stats.meta["points"]
     assert qd.n_chunks < ARTICLE_BASE
+
+
+DATED = Path(__file__).parent / "data" / "dated"
+
+
+def _answers(engine: Engine, questions: list[str]) -> list[Answer]:
+    return [engine.answer(q, k=3, today=date(2026, 11, 30)) for q in questions]
+
+
+def _same_answers(a: list[Answer], b: list[Answer]) -> None:
+    """Same answers; hits may swap only where their scores tie within float32 rounding of
+    the cosine (Qdrant sums in another order; min-max over a narrow pool magnifies it)."""
+    for x, y in zip(a, b, strict=True):
+        assert (x.answered, x.period) == (y.answered, y.period), x.question
+        assert x.confidence == pytest.approx(y.confidence, abs=1e-3), x.question
+        sx, sy = np.array([h.score for h in x.hits]), np.array([h.score for h in y.hits])
+        assert np.allclose(sx, sy, atol=1e-3), x.question
+        for i, h in enumerate(x.hits):
+            if (np.abs(sx - sx[i]) < 1e-3).sum() == 1:
+                assert (h.url, h.quote) == (y.hits[i].url, y.hits[i].quote), x.question
+
+
+@pytest.mark.parametrize("vectors", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_period_filters_answer_the_same_on_both_backends(tmp_path: Path, tiny_model: Path, vectors: bool) -> None:
+    """Periods are a payload range on "day" in Qdrant and a passage mask in the embedded
+    index: the dated set's answers (filters, empty periods, recency) are the same."""
+    from index.vectors import Embedder
+
+    model = str(tiny_model) if vectors else None
+    emb = Embedder(str(tiny_model)) if vectors else None
+    build(sorted(DATED.glob("*.txt")), tmp_path / "idx", model, embedder=emb)
+    gen = load(tmp_path / "idx", model=model)
+    questions = [json.loads(line)["question"] for line in (DATED / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
+    questions += ["giải ngân vốn đầu tư công mới nhất", "sốt xuất huyết tháng này", "cầu năm 2024"]
+    base = _answers(Engine(gen, emb, backend=EmbeddedBackend(gen)), questions)
+    qd = serving(gen, "qdrant", tmp_path / "q")
+    _same_answers(base, _answers(Engine(gen, emb, backend=qd), questions))
+    assert sum(1 for a in base if a.period) >= 10 and sum(1 for a in base if a.hits) >= 40  # periods, and hits
+    assert {"day"} <= set(qd.engine.shard.info().payload_schema)  # type: ignore[attr-defined]
+
+
+def test_the_bot_serves_qdrant_and_keeps_the_last_good_collection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """INDEX_BACKEND=qdrant in the bot: a rebuild pushes a new collection, an update syncs
+    the live one through the shard the bot has open, and a damaged or missing collection
+    is reported while the collection already in memory keeps answering."""
+    from bot.service import IndexService
+
+    arts = tmp_path / "arts"
+    shutil.copytree(SAMPLE, arts)
+    idx = tmp_path / "idx"
+    build([arts], idx, None)
+    svc = IndexService(backend_settings(idx, "qdrant", arts))
+    svc.load()
+    assert svc.error is not None and "no Qdrant collection" in svc.error and svc.engine is None
+    publish(idx, "qdrant")
+    svc.load()
+    assert svc.engine is not None and svc.engine.retriever.backend.name == "qdrant"
+    question = "Bệnh viện tiết kiệm bao nhiêu tiền mỗi năm?"
+    good = svc.answer(question)
+    assert good is not None and "3,5 tỷ đồng" in good.hits[0].quote
+    # an update: the delta is synced into the shard this process serves from
+    extra = (SAMPLE / "03-lua-he-thu.txt").read_text(encoding="utf-8")
+    (arts / "07-moi.txt").write_text(extra.replace("lúa hè thu", "lúa đông xuân").replace("/lua-he-thu", "/moi"),
+                                     encoding="utf-8")
+    update([arts], idx, None)
+    assert not svc.refresh()  # a replica follows pushes, not generations the collection does not serve yet
+    svc._push()
+    assert svc.refresh() and not svc.refresh()  # what a cluster's bots do every FOLLOW_SECONDS
+    assert svc.engine.gen.delta is not None and svc.error is None
+    new = svc.answer("lúa đông xuân")
+    assert new is not None and new.hits and new.hits[0].url is not None and new.hits[0].url.endswith("/moi")
+    # damage: the statistics of the live collection, then the collection itself
+    live = edge_collection(tmp_path / "qdrant")
+    (live / STATS).write_bytes(b"not a zip")
+    svc.load()
+    assert svc.error is not None and "stats.npz: unreadable" in svc.error
+    (tmp_path / "qdrant" / "CURRENT").write_text("gone\n", encoding="utf-8")
+    svc.load()
+    assert svc.error is not None and "does not exist" in svc.error
+    still = svc.answer(question)
+    assert still is not None and [h.quote for h in still.hits] == [h.quote for h in good.hits]

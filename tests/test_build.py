@@ -12,10 +12,14 @@ import numpy as np
 import pytest
 
 from index import store
+from index.answer import Engine
 from index.build import build
 from index.generation import load
 from index.vectors import Embedder, ModelError
+from tests.backend_params import BACKENDS, live_engine, publish
+from tests.backend_params import env as backend_env
 from tests.conftest import ARTICLES, SAMPLE
+from tests.reliability.helpers import PROBES
 
 ROOT = Path(__file__).parent.parent
 
@@ -115,25 +119,30 @@ def test_damaged_generation_is_refused_naming_the_file(tmp_path: Path, tiny_mode
     assert target.name in str(err.value)
 
 
-def _cli(*args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _cli(*args: str, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra or {})}
     return subprocess.Popen([sys.executable, "-m", "index", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.mark.slow
-def test_build_killed_part_way_leaves_the_previous_generation(tmp_path: Path, tiny_model: Path) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_build_killed_part_way_leaves_the_previous_generation(tmp_path: Path, tiny_model: Path,
+                                                              backend: str) -> None:
     idx = tmp_path / "idx"
     arts = _copy_articles(tmp_path / "articles")
     build([arts], idx, None)
+    publish(idx, backend)
     before = load(idx)
+    answers = _probe(live_engine(idx, backend))
     gens = idx / "generations"
     # Killed by the build itself at a named step (store.fault_point), not after a guessed
     # delay: complete but not yet live, then all data written into the .partial directory.
     for point in ("renamed", "written"):
         out = subprocess.run([sys.executable, "-m", "index", "build", "--articles", str(arts), str(ARTICLES),
                               "--index-dir", str(idx), "--model", str(tiny_model)],
-                             env={**os.environ, "PYTHONPATH": str(ROOT), store.FAULT_ENV: f"{point}:1"},
+                             env={**os.environ, "PYTHONPATH": str(ROOT), store.FAULT_ENV: f"{point}:1",
+                                  **backend_env(idx, backend)},
                              capture_output=True, timeout=600)
         assert out.returncode == -signal.SIGKILL, out.stderr.decode()[-2000:]
         assert bool([p for p in gens.iterdir() if p.name.endswith(store.PARTIAL)]) == (point == "written")
@@ -141,24 +150,38 @@ def test_build_killed_part_way_leaves_the_previous_generation(tmp_path: Path, ti
         assert after.name == before.name
         assert [a.id for a in after.articles] == [a.id for a in before.articles]
         assert store.current_name(idx) == before.name
+        served = live_engine(idx, backend)  # the collection, too, still serves the old generation
+        assert served.gen.name == before.name and _probe(served) == answers
     # the next build cleans the leftovers, publishes, and prunes down to one fallback
     s = build([arts], idx, None)
     assert not [p for p in gens.iterdir() if p.name.endswith(store.PARTIAL)]
-    assert len(store.generation_names(idx)) == store.KEEP
+    # (with Qdrant the generation its collection still serves is pinned: at most one more)
+    assert len(store.generation_names(idx)) <= store.KEEP + (backend == "qdrant")
     assert load(idx).name == s.generation
+    publish(idx, backend)
+    assert live_engine(idx, backend).gen.name == s.generation
 
 
-def test_cli_build_info_json(tmp_path: Path) -> None:
+def _probe(engine: Engine) -> list[tuple[str, ...]]:
+    return [tuple(h.quote for h in engine.answer(q).hits) for q in PROBES]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cli_build_info_json(tmp_path: Path, backend: str) -> None:
     idx = tmp_path / "idx"
     out = _cli("build", "--articles", str(SAMPLE), str(ARTICLES / "empty.txt"), "--index-dir", str(idx),
-               "--no-vectors", "--json").communicate(timeout=120)[0]
+               "--no-vectors", "--json", extra=backend_env(idx, backend)).communicate(timeout=120)[0]
     summary = json.loads(out)
     assert summary["articles"] == 6 and summary["chunks"] > 6
     assert summary["embedded"] == 0 and summary["reused"] == 0
     assert summary["skipped"] == [{"source": str(ARTICLES / "empty.txt"), "reason": "empty file"}]
     assert set(summary["seconds"]) >= {"parse", "tokenise", "bm25", "write"}
-    info = json.loads(_cli("info", "--index-dir", str(idx), "--json").communicate(timeout=60)[0])
+    info = json.loads(_cli("info", "--index-dir", str(idx), "--json",
+                           extra=backend_env(idx, backend)).communicate(timeout=60)[0])
     assert info["articles"] == 6 and info["chunks"] == summary["chunks"]
+    assert info["backend"] == backend
+    if backend == "qdrant":  # the build pushed: the collection serves the new generation
+        assert info["collection"] and info["collection_generation"] == summary["generation"]
     assert info["generation"] == summary["generation"] and info["model"] is None
     assert info["topics"]["Chuyển đổi số"] == 3
 

@@ -30,7 +30,6 @@ network the gap can only widen.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ import numpy as np
 
 from ..store import IndexUnavailable, current_name
 from ..vectors import HNSW_ABOVE
-from . import FIELDS, PASSAGE_FIELDS, check_field
+from . import FIELDS, PASSAGE_FIELDS, Only, check_field
 from .qdrant_engines import ClientEngine, EdgeEngine, Engine, as_ids
 from .qdrant_stats import Stats
 
@@ -58,11 +57,13 @@ class QdrantBackend:
         self.engine, self.stats, self.stats_path, self.collection = engine, stats, stats_path, collection
         self.score_by = score_by
         self.n_chunks = int(stats.meta["n_chunks"])  # type: ignore[call-overload]
+        self.has_vectors = bool(stats.meta.get("dim"))
 
-    def bm25_top(self, field: str, terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def bm25_top(self, field: str, terms: list[str], k: int,
+                 only: Only | None = None) -> tuple[np.ndarray, np.ndarray]:
         check_field(field, PASSAGE_FIELDS)
-        ids, scores = as_ids(self.engine.sparse(field, self.stats.query_vector(field, terms), k))
-        keep = scores > 0
+        ids, scores = as_ids(self.engine.sparse(field, self.stats.query_vector(field, terms), k, None, _days(only)))
+        keep = (scores > 0) & (ids < self.n_chunks)  # beyond: a sync in flight added them for the next generation
         return _best_first(ids[keep], scores[keep])
 
     def bm25_scores(self, field: str, terms: list[str], ids: np.ndarray) -> np.ndarray:
@@ -79,11 +80,13 @@ class QdrantBackend:
         check_field(field, FIELDS)
         return self.stats.idf(field, term)
 
-    def dense_top(self, qvec: np.ndarray, k: int) -> np.ndarray:
+    def dense_top(self, qvec: np.ndarray, k: int, only: Only | None = None) -> np.ndarray:
         self._need_vectors()
-        # exact below the size where the embedded index switches to HNSW, so both agree there
-        ids, scores = as_ids(self.engine.dense(_list(qvec), k, exact=self.n_chunks <= HNSW_ABOVE))
-        return _best_first(ids, scores)[0]
+        # exact below the size where the embedded index switches to HNSW, so both agree there;
+        # under a period filter Qdrant's planner picks a full scan itself when few points pass
+        ids, scores = as_ids(self.engine.dense(_list(qvec), k, self.n_chunks <= HNSW_ABOVE, None, _days(only)))
+        keep = ids < self.n_chunks
+        return _best_first(ids[keep], scores[keep])[0]
 
     def dense_scores(self, qvec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         self._need_vectors()
@@ -112,6 +115,11 @@ class QdrantBackend:
         self.engine.close()
 
 
+def _days(only: Only | None) -> tuple[int, int] | None:
+    """A period filter as Qdrant applies it: an integer range on the payload's "day"."""
+    return None if only is None else (only.first_day, only.last_day)
+
+
 def _best_first(ids: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Best first, ties by ascending id (the embedded backend's order)."""
     order = np.lexsort((ids, -scores))
@@ -136,20 +144,24 @@ def edge_collection(root: Path) -> Path:
     return path
 
 
-def open_edge(root: Path, score_by: str = "filter") -> QdrantBackend:
-    """The collection QDRANT_PATH serves, on the in-process engine, refusing a damaged one."""
+def open_edge(root: Path, score_by: str = "filter", serving: QdrantBackend | None = None) -> QdrantBackend:
+    """The collection QDRANT_PATH serves, on the in-process engine, refusing a damaged one.
+    `serving`: the backend this process serves now; when the collection is still its own
+    (after an incremental sync), its open shard is shared: one engine per shard folder."""
     path = edge_collection(root)
     if (path / SYNCING).exists():
         raise IndexUnavailable(f"{path / SYNCING}: an incremental update was interrupted; run the sync again "
                                "(it is idempotent) or rebuild")
     stats = Stats.load(path / STATS)
+    shared = serving.engine if serving is not None and serving.stats_path == path / STATS else None
     try:
-        engine = EdgeEngine(path / SHARD)
+        engine = shared if shared is not None else EdgeEngine(path / SHARD)
     except Exception as exc:  # the binding raises plain Exception for every engine error
         raise IndexUnavailable(f"{path / SHARD}: Qdrant shard unreadable ({exc})") from exc
     points = engine.count()
     if points != stats.meta.get("points"):
-        engine.close()
+        if shared is None:
+            engine.close()
         raise IndexUnavailable(f"{path / SHARD}: holds {points} points, its statistics say "
                                f"{stats.meta.get('points')} (damaged or half-updated collection)")
     return QdrantBackend(engine, stats, path / STATS, path.name, score_by)
@@ -171,16 +183,21 @@ def open_server(client: Any, stats_dir: Path, alias: str = DEFAULT_ALIAS, score_
                          score_by)
 
 
-def open_from_env() -> QdrantBackend:
-    """QDRANT_PATH: the in-process engine; else QDRANT_URL (+ QDRANT_API_KEY, QDRANT_ALIAS,
-    QDRANT_STATS_DIR) a server or cluster."""
-    if os.environ.get("QDRANT_PATH"):
-        return open_edge(Path(os.environ["QDRANT_PATH"]))
-    url = os.environ.get("QDRANT_URL")
+def open_backend(path: Path | None, url: str | None, api_key: str | None, alias: str = DEFAULT_ALIAS,
+                 stats_dir: Path | None = None, serving: QdrantBackend | None = None) -> QdrantBackend:
+    """`path` (QDRANT_PATH): the in-process engine; else `url` (QDRANT_URL, + QDRANT_API_KEY)
+    a server or cluster, whose statistics are read from `stats_dir`."""
+    if path is not None:
+        return open_edge(path, serving=serving)
     if not url:
-        raise IndexUnavailable("INDEX_BACKEND=qdrant needs QDRANT_PATH or QDRANT_URL")
+        raise IndexUnavailable("INDEX_BACKEND=qdrant needs QDRANT_PATH (in-process shard) or QDRANT_URL (server)")
+    if stats_dir is None:
+        raise IndexUnavailable("QDRANT_URL needs QDRANT_STATS_DIR (the build's BM25 statistics)")
     from qdrant_client import QdrantClient
 
-    client = QdrantClient(url=url, api_key=os.environ.get("QDRANT_API_KEY") or None)
-    return open_server(client, Path(os.environ.get("QDRANT_STATS_DIR", "qdrant-stats")),
-                       os.environ.get("QDRANT_ALIAS", DEFAULT_ALIAS))
+    try:
+        return open_server(QdrantClient(url=url, api_key=api_key or None), stats_dir, alias)
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # the client raises its own errors for refused connections, 401s, timeouts
+        raise IndexUnavailable(f"Qdrant at {url}: {type(exc).__name__}: {exc}") from exc

@@ -21,7 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import store
+from ..filters import article_day
 from ..generation import Generation
+from ..vectors import needs_ann
 from . import ARTICLE_FIELDS, PASSAGE_FIELDS
 from .qdrant import ARTICLE_BASE, COLLECTIONS, DEFAULT_ALIAS, SHARD, STATS, SYNCING, QdrantBackend, open_edge
 from .qdrant_engines import DENSE, ClientEngine, EdgeEngine, Engine, PointData
@@ -59,6 +61,8 @@ def _payload(gen: Generation, article: int, chunk: int | None) -> dict[str, Any]
         pay["chunk"] = chunk
     if art.published:
         pay["published"] = art.published
+    if day := article_day(art):
+        pay["day"] = day  # the period filter's key (qdrant_engines.INDEXED_PAYLOAD)
     return pay
 
 
@@ -114,7 +118,8 @@ def build_edge(gen: Generation, root: Path, on_batch: Callable[[int], None] | No
         partial.mkdir(parents=True)
         try:
             stats = Stats.of(gen)
-            engine = EdgeEngine(partial / SHARD, int(stats.meta["dim"]), create=True)  # type: ignore[call-overload]
+            engine = EdgeEngine(partial / SHARD, int(stats.meta["dim"]), create=True,  # type: ignore[call-overload]
+                                ann=needs_ann(gen.n_chunks))
             try:
                 _fill(engine, gen, stats, on_batch, batch)
             finally:
@@ -150,7 +155,8 @@ def build_server(gen: Generation, client: Any, stats_dir: Path, alias: str = DEF
     stats = Stats.of(gen)
     engine = ClientEngine(client, collection)
     try:
-        engine.create(int(stats.meta["dim"]) or None, shards, replicas)  # type: ignore[call-overload]
+        engine.create(int(stats.meta["dim"]) or None, shards, replicas,  # type: ignore[call-overload]
+                      ann=needs_ann(gen.n_chunks))
         _fill(engine, gen, stats, on_batch)
         stats_dir.mkdir(parents=True, exist_ok=True)
         stats.save(stats_dir / f"{collection}.npz")

@@ -18,14 +18,19 @@ PointData = tuple[int, dict[str, Any], dict[str, Any]]
 Hit = tuple[int, float]  # point id, score
 DENSE = "dense"
 SPARSE_NAMES = ("exact", "folded", "article_exact", "article_folded")
-INDEXED_PAYLOAD = {"published": "datetime", "topics": "keyword", "article": "integer"}
+# "day": the publication day as a proleptic ordinal (`filters.article_days`), absent when
+# undated: the period filter, as an integer range, compares exactly what the embedded index does
+INDEXED_PAYLOAD = {"published": "datetime", "topics": "keyword", "article": "integer", "day": "integer"}
+Days = tuple[int, int]  # first and last publication day ordinals a period allows (undated pass too)
 
 
 class Engine(Protocol):
     def upsert(self, points: list[PointData]) -> None: ...
     def delete(self, ids: list[int]) -> None: ...
-    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None) -> list[Hit]: ...
-    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None) -> list[Hit]: ...
+    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None,
+               days: Days | None = None) -> list[Hit]: ...
+    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None,
+              days: Days | None = None) -> list[Hit]: ...
     def vectors(self, ids: list[int], name: str) -> dict[int, Any]: ...
     def count(self) -> int: ...
     def finish(self) -> None: ...
@@ -35,12 +40,17 @@ class Engine(Protocol):
 class EdgeEngine:
     """One edge shard directory, opened in this process."""
 
-    def __init__(self, path: Path, dim: int | None = None, create: bool = False) -> None:
+    def __init__(self, path: Path, dim: int | None = None, create: bool = False, ann: bool = True) -> None:
+        """`ann`: build an HNSW graph of the passage vectors; without (m=0), dense search is
+        exact, as the embedded index's below vectors.HNSW_ABOVE passages — and the build skips
+        the graph, most of its time (10k passages: 113 of 130 s)."""
         import qdrant_edge as qe
 
         self.qe = qe
         if create:
-            dense = {DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)} if dim else None
+            hnsw = None if ann else qe.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
+            dense = {DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine, hnsw_config=hnsw)} \
+                if dim else None
             # No Modifier.Idf: the query carries our corpus-wide idf (see qdrant.py)
             sparse = {n: qe.EdgeSparseVectorParams() for n in SPARSE_NAMES}
             # No WAL: a build is made durable by flush + fsync before it is switched to, and
@@ -65,21 +75,29 @@ class EdgeEngine:
         if ids:
             self.shard.update(self.qe.UpdateOperation.delete_points(_pids(ids)))
 
-    def _filter(self, ids: list[int] | None) -> Any:
-        return None if ids is None else self.qe.Filter(must=[self.qe.HasIdCondition(set(ids))])
+    def _filter(self, ids: list[int] | None, days: Days | None) -> Any:
+        if ids is None and days is None:
+            return None
+        qe = self.qe
+        return qe.Filter(must=None if ids is None else [qe.HasIdCondition(set(ids))],
+                         should=None if days is None else [
+                             qe.FieldCondition("day", range=qe.RangeFloat(gte=days[0], lte=days[1])),
+                             qe.IsEmptyCondition("day")])
 
-    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None) -> list[tuple[int, float]]:
+    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None,
+               days: Days | None = None) -> list[tuple[int, float]]:
         if not query[0] or k <= 0:
             return []
         req = self.qe.QueryRequest(limit=k, query=self.qe.Query.Nearest(self.qe.SparseVector(*query), using=name),
-                                   filter=self._filter(ids))
+                                   filter=self._filter(ids, days))
         return [(int(p.id), float(p.score)) for p in self.shard.query(req)]
 
-    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None) -> list[tuple[int, float]]:
+    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None,
+              days: Days | None = None) -> list[tuple[int, float]]:
         if k <= 0:
             return []
-        req = self.qe.QueryRequest(limit=k, query=self.qe.Query.Nearest(qvec, using=DENSE), filter=self._filter(ids),
-                                   params=self.qe.SearchParams(exact=exact))
+        req = self.qe.QueryRequest(limit=k, query=self.qe.Query.Nearest(qvec, using=DENSE),
+                                   filter=self._filter(ids, days), params=self.qe.SearchParams(exact=exact))
         return [(int(p.id), float(p.score)) for p in self.shard.query(req)]
 
     def vectors(self, ids: list[int], name: str) -> dict[int, Any]:
@@ -109,9 +127,10 @@ class ClientEngine:
 
         self.client, self.collection, self.m = client, collection, models
 
-    def create(self, dim: int | None, shards: int = 1, replicas: int = 1) -> None:
+    def create(self, dim: int | None, shards: int = 1, replicas: int = 1, ann: bool = True) -> None:
         m = self.m
-        dense = {DENSE: m.VectorParams(size=dim, distance=m.Distance.COSINE)} if dim else {}
+        hnsw = None if ann else m.HnswConfigDiff(m=0)  # exact below HNSW_ABOVE passages, as EdgeEngine
+        dense = {DENSE: m.VectorParams(size=dim, distance=m.Distance.COSINE, hnsw_config=hnsw)} if dim else {}
         self.client.create_collection(
             self.collection, vectors_config=dense, shard_number=shards, replication_factor=replicas,
             sparse_vectors_config={n: m.SparseVectorParams() for n in SPARSE_NAMES})
@@ -131,19 +150,27 @@ class ClientEngine:
         if ids:
             self.client.delete(self.collection, points_selector=self.m.PointIdsList(points=_pids(ids)))
 
-    def _query(self, query: Any, using: str, k: int, ids: list[int] | None, exact: bool) -> list[tuple[int, float]]:
-        flt = None if ids is None else self.m.Filter(must=[self.m.HasIdCondition(has_id=_pids(ids))])
+    def _query(self, query: Any, using: str, k: int, ids: list[int] | None, exact: bool,
+               days: Days | None) -> list[tuple[int, float]]:
+        m = self.m
+        flt = None if ids is None and days is None else m.Filter(
+            must=None if ids is None else [m.HasIdCondition(has_id=_pids(ids))],
+            should=None if days is None else [
+                m.FieldCondition(key="day", range=m.Range(gte=days[0], lte=days[1])),
+                m.IsEmptyCondition(is_empty=m.PayloadField(key="day"))])
         res = self.client.query_points(self.collection, query=query, using=using, limit=k, query_filter=flt,
                                        search_params=self.m.SearchParams(exact=exact))
         return [(int(p.id), float(p.score)) for p in res.points]
 
-    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None) -> list[tuple[int, float]]:
+    def sparse(self, name: str, query: SparseData, k: int, ids: list[int] | None = None,
+               days: Days | None = None) -> list[tuple[int, float]]:
         if not query[0] or k <= 0:
             return []
-        return self._query(self.m.SparseVector(indices=query[0], values=query[1]), name, k, ids, False)
+        return self._query(self.m.SparseVector(indices=query[0], values=query[1]), name, k, ids, False, days)
 
-    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None) -> list[tuple[int, float]]:
-        return self._query(qvec, DENSE, k, ids, exact) if k > 0 else []
+    def dense(self, qvec: list[float], k: int, exact: bool, ids: list[int] | None = None,
+              days: Days | None = None) -> list[tuple[int, float]]:
+        return self._query(qvec, DENSE, k, ids, exact, days) if k > 0 else []
 
     def vectors(self, ids: list[int], name: str) -> dict[int, Any]:
         out = {}

@@ -31,7 +31,7 @@ from ..lexical import Field, term_hash
 from ..store import IndexUnavailable
 from . import FIELDS
 
-FORMAT = "hoibao-qdrant-stats/1"
+FORMAT = "hoibao-qdrant-stats/2"  # 2: passages carry the "day" payload the period filter uses
 
 
 @dataclass(slots=True)

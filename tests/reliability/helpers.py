@@ -43,9 +43,12 @@ def article_sets(root: Path) -> tuple[Path, Path]:
 Fingerprint = tuple[tuple[bool, tuple[tuple[str | None, str], ...]], ...]
 
 
-def fingerprint(index_dir: Path) -> Fingerprint:
-    """How the live generation answers the probes (fully verified load, BM25 only)."""
-    engine = Engine(load(index_dir), None)
+def fingerprint(index_dir: Path, backend: str = "embedded") -> Fingerprint:
+    """How the live generation answers the probes (fully verified load, BM25 only), through
+    `backend` (tests/backend_params.py: with Qdrant, the generation its collection serves)."""
+    from tests.backend_params import live_engine
+
+    engine = Engine(load(index_dir), None) if backend == "embedded" else live_engine(index_dir, backend)
     out = []
     for q in PROBES:
         ans = engine.answer(q, k=3)

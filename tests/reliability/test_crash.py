@@ -22,6 +22,8 @@ import pytest
 
 from index import store
 from index.build import build
+from tests.backend_params import BACKENDS, publish
+from tests.backend_params import env as backend_env
 from tests.reliability.conftest import Cases
 from tests.reliability.helpers import Fingerprint, article_sets, fingerprint
 
@@ -33,11 +35,11 @@ def _build_cmd(articles: Path, index_dir: Path) -> list[str]:
             "--index-dir", str(index_dir), "--no-vectors"]
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+def _env(backend: str = "embedded", index_dir: Path | None = None) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), **(backend_env(index_dir, backend) if index_dir else {})}
 
 
-def _assert_clean_and_live(index_dir: Path, allowed: dict[str, Fingerprint]) -> str:
+def _assert_clean_and_live(index_dir: Path, allowed: dict[str, Fingerprint], backend: str = "embedded") -> str:
     """What the bot does at start: clean leftovers, load, answer. Returns A or B."""
     name = store.current_name(index_dir)
     assert name is not None and not name.endswith(store.PARTIAL)
@@ -46,7 +48,7 @@ def _assert_clean_and_live(index_dir: Path, allowed: dict[str, Fingerprint]) -> 
     gens = store.generations_dir(index_dir)
     assert not [p for p in gens.iterdir() if p.name.endswith(store.PARTIAL)]
     assert not (index_dir / "CURRENT.tmp").exists()
-    fp = fingerprint(index_dir)
+    fp = fingerprint(index_dir, backend)
     matches = [k for k, v in allowed.items() if v == fp]
     assert matches, "the live generation answers like neither the old nor the new one"
     return matches[0]
@@ -65,46 +67,65 @@ def _plan(long: bool) -> list[str]:
     return plan[:200 if long else 12]
 
 
-def _killed_at(point: str, articles: Path, index_dir: Path, nth: int = 1) -> None:
-    """A rebuild that SIGKILLs itself the nth time it reaches `point`."""
-    out = subprocess.run(_build_cmd(articles, index_dir), env={**_env(), store.FAULT_ENV: f"{point}:{nth}"},
+def _killed_at(point: str, articles: Path, index_dir: Path, nth: int = 1, backend: str = "embedded") -> None:
+    """A rebuild that SIGKILLs itself the nth time it reaches `point` (with Qdrant, its push never runs)."""
+    out = subprocess.run(_build_cmd(articles, index_dir),
+                         env={**_env(backend, index_dir), store.FAULT_ENV: f"{point}:{nth}"},
                          capture_output=True, timeout=600)  # a hang detector, not a measurement
     assert out.returncode == -signal.SIGKILL, f"{point}:{nth} not reached: {out.stderr.decode()[-2000:]}"
 
 
+def _deletions(index_dir: Path) -> int:
+    """How many generations the next complete build prunes: all but the live, its
+    fallback and (Qdrant) the pinned one the collection serves — counted before it adds its own."""
+    pinned = (index_dir / store.PINNED).read_text(encoding="utf-8").split() if (index_dir / store.PINNED).is_file() \
+        else []
+    names = store.generation_names(index_dir)
+    return len(names) - 1 - sum(1 for n in pinned if n in names and n != store.current_name(index_dir))
+
+
 @pytest.mark.group("Crash safety: rebuilds SIGKILLed at a random point")
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_sigkilled_rebuilds_leave_a_generation_that_answers_as_old_or_new(
-        tmp_path: Path, long: bool, cases: Cases) -> None:
+        tmp_path: Path, long: bool, cases: Cases, backend: str) -> None:
+    """With Qdrant a killed rebuild never reaches its push: the collection, and the
+    generation it serves (pinned: never pruned), keep answering as before."""
     a, b = article_sets(tmp_path)
     index_dir = tmp_path / "index"
     expected: dict[str, Fingerprint] = {}
-    for name, arts in (("A", a), ("B", b)):  # two complete generations: every rebuild prunes one
+    for name, arts in (("B", b), ("A", a)):  # two complete generations: every rebuild prunes one
         build([arts], index_dir, None)
-        expected[name] = fingerprint(index_dir)
+        publish(index_dir, backend)
+        expected[name] = fingerprint(index_dir, backend)
     assert expected["A"] != expected["B"]
-    live = _assert_clean_and_live(index_dir, expected)
+    live = _assert_clean_and_live(index_dir, expected, backend)
     rng = random.Random(20261128)
     outcomes: Counter[str] = Counter()
     for point in _plan(long):
         target = "B" if live == "A" else "A"
         before = store.current_name(index_dir)
         if point == "clean":  # a kill while cleaning up after an earlier killed build
-            _killed_at("written", a if target == "A" else b, index_dir)
+            _killed_at("written", a if target == "A" else b, index_dir, backend=backend)
             assert store.current_name(index_dir) == before
             assert [p for p in store.generations_dir(index_dir).iterdir() if p.name.endswith(store.PARTIAL)]
+        if point == "prune" and _deletions(index_dir) < 1:  # a pinned generation is not pruned: one more to prune
+            _killed_at("switched", a if target == "A" else b, index_dir, backend=backend)
         # The previous live generation is kept, every older complete one pruned: pick which deletion.
-        nth = rng.randint(1, len(store.generation_names(index_dir)) - 1) if point == "prune" else 1
-        _killed_at(point, a if target == "A" else b, index_dir, nth)
-        now = _assert_clean_and_live(index_dir, {live: expected[live], target: expected[target]})
+        nth = rng.randint(1, _deletions(index_dir)) if point == "prune" else 1
+        _killed_at(point, a if target == "A" else b, index_dir, nth, backend)
+        now = _assert_clean_and_live(index_dir, {live: expected[live], target: expected[target]}, backend)
         switched = store.current_name(index_dir) != before
-        assert switched == (now != live) == (point not in BEFORE_SWITCH), f"killed at {point}"
+        assert switched == (point not in BEFORE_SWITCH), f"killed at {point}"
+        assert (now != live) == (switched and backend == "embedded"), f"killed at {point}"
         outcomes[point] += 1
         live = now
         cases.add()
     print(f"\nSIGKILL points: {dict(outcomes)}")
     assert set(outcomes) == set(store.FAULT_POINTS)  # both sides of the switch, by construction
     build([a if live == "B" else b], index_dir, None)  # an unkilled rebuild leaves no debris
-    assert len(store.generation_names(index_dir)) == store.KEEP
+    publish(index_dir, backend)
+    # with Qdrant, the generation the collection served until this push was pinned: one more
+    assert len(store.generation_names(index_dir)) <= store.KEEP + (backend == "qdrant")
     assert not [p for p in store.generations_dir(index_dir).iterdir() if p.name.endswith(store.PARTIAL)]
     assert not (index_dir / "CURRENT.tmp").exists()
 
