@@ -7,6 +7,7 @@ between two questions never mixes generations and never fails one in flight.
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import threading
 import time
@@ -23,6 +24,7 @@ from index.backends.serve import load_index, push_if_qdrant, served_generation
 from index.build import BuildSummary, build
 from index.fetch import FetchSettings
 from index.generation import Generation, load
+from index.rerank import Reranker, RerankerUnavailable, load_reranker
 from index.settings import IndexSettings
 from index.sync import SyncResult, sync
 from index.vectors import Encoder, ModelError, load_embedder
@@ -69,6 +71,8 @@ class IndexService:
         self.settings = settings
         self.engine: Engine | None = None
         self.embedder: Encoder | None = None
+        self.reranker: Reranker | None = None  # RERANKER_MODEL, loaded with the first generation
+        self._reranker_tried = False
         self.error: str | None = None
         self.stats = Stats()
         self.rebuild = RebuildState()
@@ -103,13 +107,19 @@ class IndexService:
                 self.embedder = load_embedder(self.settings.embedding_model or gen.model)
             except ModelError as exc:
                 log.error("%s — answering with BM25 only", exc)
+        if not self._reranker_tried:
+            self._reranker_tried = True
+            try:
+                self.reranker = load_reranker(os.environ.get("RERANKER_MODEL"))
+            except RerankerUnavailable as exc:
+                log.error("%s — choosing quotes without the cross-encoder", exc)
         previous = self.engine
         if self.embedder is not None and gen.model and self.embedder.name != gen.model:
             log.warning("index built with %s but EMBEDDING_MODEL is %s: dense search off until a rebuild",
                         gen.model, self.embedder.name)
-            self.engine = Engine(gen, None, backend=backend)
+            self.engine = Engine(gen, None, reranker=self.reranker, backend=backend)
         else:
-            self.engine = Engine(gen, self.embedder, backend=backend)
+            self.engine = Engine(gen, self.embedder, reranker=self.reranker, backend=backend)
         log.info("serving generation %s (%d articles, %d chunks) from the %s index", gen.name, len(gen.articles),
                  gen.n_chunks, backend.name)
         if previous is not None and previous.gen.name != gen.name:

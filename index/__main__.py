@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,6 +15,8 @@ from typing import Any
 from . import store
 from .backend_cli import cmd_info, push_after
 from .engine import Engine
+from .folds import parse_fold
+from .rerank import Reranker, RerankerUnavailable, load_reranker
 from .settings import IndexSettings, load_dotenv
 from .tuning import DEFAULT, Tuning
 from .vectors import ModelError
@@ -61,6 +64,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return push_after(args)
 
 
+
 def load_engine(index_dir: Path, model: str | None, no_vectors: bool = False, tuning: Tuning = DEFAULT) -> Engine:
     """The engine over INDEX_BACKEND's index (the generation alone, or it and a Qdrant collection)."""
     from dataclasses import replace
@@ -93,8 +97,10 @@ def _engine(args: argparse.Namespace) -> Engine | None:
         print(f"bad --tuning: {exc}", file=sys.stderr)
         return None
     try:
-        return load_engine(Path(args.index_dir), args.model, args.no_vectors, tuning)
-    except (store.IndexUnavailable, ModelError) as exc:
+        engine = load_engine(Path(args.index_dir), args.model, args.no_vectors, tuning)
+        engine.reranker = load_reranker(args.reranker)
+        return engine
+    except (store.IndexUnavailable, ModelError, RerankerUnavailable) as exc:
         print(f"index unavailable: {exc}", file=sys.stderr)
         return None
 
@@ -115,6 +121,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def fold_rerankers(folder: str | None) -> list[Reranker] | None:
+    """The fold-<i> models of a `python -m train` output, in fold order."""
+    if not folder:
+        return None
+    paths = sorted(Path(folder).glob("fold-*"), key=lambda p: int(p.name.split("-")[1]))
+    if not paths:
+        raise RerankerUnavailable(f"{folder}: no fold-<i> models (python -m train --only folds)")
+    return [Reranker(p) for p in paths]
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import run_eval
 
@@ -122,7 +138,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if engine is None:
         return 1
     return run_eval(engine, Path(args.qa), as_json=args.json, plot=args.plot, mode=args.mode,
-                    limit=args.limit, dump=args.dump, gate=args.gate, today=args.today)
+                    limit=args.limit, dump=args.dump, gate=args.gate, today=args.today,
+                    fold=parse_fold(args.fold) if args.fold else None, cv=fold_rerankers(args.cv))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -197,6 +214,9 @@ def _add_question_commands(sub: Any, common: Common) -> None:
     e.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     e.add_argument("--limit", type=int, default=0, help="first N questions only")
     e.add_argument("--dump", help="write per-question results as JSONL here")
+    e.add_argument("--fold", help="I/K: only the questions of fold I of K (cross-validation, index/folds.py)")
+    e.add_argument("--cv", help="folder of k-fold cross-encoders (fold-0, fold-1, …): each question is "
+                   "answered by the one its fold did not train")
     e.add_argument("--gate", help="thresholds file (quality-gate.json): exit 3 when any is missed")
     _today_option(s, e)
     for sp in (s, e):
@@ -233,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         sp.add_argument("--index-dir", default=str(env.index_dir), help="default: $INDEX_DIR")
         sp.add_argument("--model", default=env.embedding_model, help="default: $EMBEDDING_MODEL")
         sp.add_argument("--no-vectors", action="store_true", help="BM25 only")
+        sp.add_argument("--reranker", default=os.environ.get("RERANKER_MODEL"),
+                        help="cross-encoder folder, or none (default: $RERANKER_MODEL, else models/reranker)")
         sp.add_argument("--json", action="store_true")
 
     _add_index_commands(sub, common, env)

@@ -70,7 +70,10 @@ def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int
     t = time.perf_counter()
     embedder: Any = load_embedder(model) if model else RandomEmbedder(seed=1)
     load_model = time.perf_counter() - t
-    engine = Engine(gen, embedder)
+    from .rerank import load_reranker
+
+    # the cross-encoder the bot would serve (RERANKER_MODEL, else models/reranker): its cost is the answer's
+    engine = Engine(gen, embedder, reranker=load_reranker(os.environ.get("RERANKER_MODEL")))
     engine.retriever.embedder = embedder
     questions = _questions(corpus, n_queries)
     engine.answer(questions[0])  # first call pays one-off allocations, as any warm server has
@@ -116,13 +119,15 @@ def _step_latencies(engine: Any, embedder: Any, questions: list[str]) -> dict[st
     for q, vec in zip(questions, vectors, strict=True):
         retriever._qcache[q] = vec  # fusion alone: the query vector is cached
     results = [fused(q) for q in parsed]
-    hits = [(r.candidates[0], q, r.query_vector) for r, q in zip(results, parsed, strict=True) if r.candidates]
+    hits = [(text, q, r.candidates[:engine.tuning.rerank_depth], r.query_vector)
+            for text, r, q in zip(questions, results, parsed, strict=True) if r.candidates]
     parts = {
         "bm25": _timed(bm25, parsed),
         "query_embedding": _timed(embedder.query, questions),
         "vector_search": _timed(lambda v: nearest(emb_matrix, gen.faiss_index, v, 100), vectors),
         "fusion": _timed(fused, parsed),
-        "quote": _timed(lambda h: engine._hit(h[0], h[1], h[2]), hits),
+        # quote choice for the articles the answer reorders, the cross-encoder included
+        "quote": _timed(lambda h: engine._hits(*h), hits),
     }
 
     def answer(q: str) -> None:

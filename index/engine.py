@@ -18,16 +18,20 @@ import numpy as np
 from . import confidence
 from .backends import Backend
 from .backends.embedded import EmbeddedBackend
+from .choose import Choice, choose
 from .filters import Period
 from .generation import Generation
+from .keyterms import missing_key_terms
 from .query import Query, is_question, parse
-from .quote import best_quote, best_window, caption_sentences, coverage, highlights
+from .quote import best_window, caption_sentences, coverage, highlights, quote_scores
+from .rerank import Reranker
 from .search import Candidate, Retriever, Weights
 from .topk import minmax
 from .tuning import DEFAULT, Calibration, Tuning
 from .vectors import Encoder
 
 log = logging.getLogger(__name__)
+UNSEEN = "\uffff"  # no text has this term: its idf is the one of a word the index never saw
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +72,12 @@ class Answer:
 class Engine:
     def __init__(self, gen: Generation, embedder: Encoder | None = None, weights: Weights | None = None,
                  calibration: Calibration | None = None, tuning: Tuning = DEFAULT,
-                 backend: Backend | None = None) -> None:
+                 backend: Backend | None = None, reranker: Reranker | None = None) -> None:
         """`calibration` pins one fit for every answer (tests); by default the generation's
         fit for its model is used (`confidence.choose`). `backend`: what finds and scores
-        passages (default: the generation's own arrays; `index.backends`)."""
+        passages (default: the generation's own arrays; `index.backends`). `reranker`: the
+        cross-encoder that reads the top articles' best quotes (`index.choose`); None: word/cosine scores."""
+        self.reranker = reranker
         self.gen = gen
         self.tuning = tuning
         self.retriever = Retriever(gen, embedder, weights or Weights.of(tuning), tuning,
@@ -93,19 +99,25 @@ class Engine:
         res = self.retriever.search(q, max(offset + k, self.tuning.rerank_depth))
         if not res.candidates:
             return Answer(question, False, 0.0, debug={"restored": q.restored}, period=q.period)
-        quoted = [self._hit(c, q, res.query_vector) for c in res.candidates]
+        quoted = self._hits(question, q, res.candidates, res.query_vector)
         ranked = self._rerank(quoted, res.candidates)
-        best = ranked[0][1]
+        best, reader = ranked[0][1], ranked[0][2].reader
         art = self.gen.articles[best.article]
+        bar = min(self.tuning.key_term_idf, self.retriever.backend.idf("exact" if q.accented else "folded", UNSEEN))
+        missing = missing_key_terms(q, self._terms(q, f"{art.title}\n{ranked[0][0].context}"), bar,
+                                    lambda: (f"{art.title}\n{art.text}", self._terms(q, f"{art.title}\n{art.text}")))
         p_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}. {self._passage(best)}"))
         a_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}\n{art.text}"))
         dense_used = q.dense_text is not None and self.dense and self.retriever.weights.mode != "bm25"
         cal = self.calibration or (self.choice.calibration if dense_used else self.tuning.lexical_calibration)
         conf = cal.confidence(p_cov, a_cov, best.cosine)
-        return Answer(question, conf >= cal.threshold, conf, tuple(h for h, _ in ranked[offset:offset + k]),
+        sure = conf >= cal.threshold and not missing and (reader is None or reader >= self.tuning.reader_floor)
+        return Answer(question, sure, conf, tuple(h for h, _, _ in ranked[offset:offset + k]),
                       debug={"restored": q.restored, "restore_confidence": q.restore_confidence,
                              "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
-                             "bm25": best.bm25, "dense": dense_used}, period=q.period)
+                             "bm25": best.bm25, "dense": dense_used, "reader": reader,
+                             "missing": {t: round(q.weights.get(t, 0.0), 2) for t in missing}},
+                      period=q.period)
 
     def _parse(self, question: str, today: date | None) -> Query:
         """The question read once (an unaccented one restored with the passages folded BM25
@@ -122,15 +134,21 @@ class Engine:
                   self.tuning)
         return q
 
-    def _rerank(self, quoted: list[tuple[Hit, float]], cands: list[Candidate]) -> list[tuple[Hit, Candidate]]:
-        """The best quote of each article is a last, finer relevance signal for the top few."""
-        weight = self.tuning.rerank_weight
-        top = quoted[:self.tuning.rerank_depth]
-        final = np.array([h.score for h, _ in top]) + weight * minmax(np.array([s for _, s in top]))
+    def _rerank(self, quoted: list[tuple[Hit, Choice]],
+                cands: list[Candidate]) -> list[tuple[Hit, Candidate, Choice]]:
+        """The best quote of each article is a last, finer relevance signal for the top few:
+        its word/cosine score, and what the cross-encoder made of the article's best quotes."""
+        t = self.tuning
+        top = quoted[:t.rerank_depth]
+        final = np.array([h.score for h, _ in top]) + t.rerank_weight * minmax(np.array([c.heuristic for _, c in top]))
+        readers = np.array([c.reader if c.reader is not None else -np.inf for _, c in top])
+        weight = t.rerank_weight + (t.reader_article_weight if np.isfinite(readers).any() else 0.0)
+        if weight > t.rerank_weight:  # a logistic squash: logits are unbounded, scores are 0–1
+            final += t.reader_article_weight / (1 + np.exp(-np.clip(readers, -30, 30)))
         after = np.array([c.after for c in cands[:len(top)]], dtype=bool)  # undated under a period
         order = list(np.lexsort((-final, after))) + list(range(len(top), len(quoted)))
         return [(replace(quoted[i][0], score=float(final[i]) / (1 + weight)) if i < len(top) else quoted[i][0],
-                 cands[i]) for i in order]
+                 cands[i], quoted[i][1]) for i in order]
 
     def _terms(self, q: Query, text: str) -> frozenset[str]:
         return self._term_cache(text, not q.accented)
@@ -156,10 +174,20 @@ class Engine:
         start, end = (int(x) for x in self.gen.chunk_span[c.chunk])
         return self.gen.articles[c.article].text[start:end]
 
-    def _hit(self, c: Candidate, q: Query, qvec: np.ndarray | None) -> tuple[Hit, float]:
-        """The quote is chosen among all sentences of the hit's article, with a prior for
-        those of its best passage; the context is the quote with a sentence either side."""
-        gen, tuning = self.gen, self.tuning
+    def _hits(self, question: str, q: Query, cands: list[Candidate],
+              qvec: np.ndarray | None) -> list[tuple[Hit, Choice]]:
+        """Each candidate article's quote: the cross-encoder chooses among the best-scored few."""
+        scored = [self._quotes(c, q, qvec) for c in cands]
+        arts = [self.gen.articles[c.article] for c in cands]
+        picks = choose(self.reranker, question, [(a.text, sents, spans, a.title)
+                                                 for a, (sents, spans) in zip(arts, scored, strict=True)], self.tuning)
+        return [(self._hit(c, q, sents, pick), pick) for c, (sents, _), pick in zip(cands, scored, picks, strict=True)]
+
+    def _quotes(self, c: Candidate, q: Query,
+                qvec: np.ndarray | None) -> tuple[list[tuple[int, int]], list[tuple[float, int, int]]]:
+        """The article's sentences and the word/cosine score of each quote of one or two of
+        them, with a prior for those of the retrieved passage and a penalty for captions."""
+        gen = self.gen
         art = gen.articles[c.article]
         lo, hi = int(gen.article_sentence_ptr[c.article]), int(gen.article_sentence_ptr[c.article + 1])
         sents = [(int(a), int(b)) for a, b in gen.sentence_span[lo:hi]]
@@ -167,18 +195,20 @@ class Engine:
         cosines = None
         if qvec is not None and gen.sentence_embeddings is not None:
             cosines = np.asarray(gen.sentence_embeddings[lo:hi], dtype=np.float32) @ qvec
+        spans = quote_scores(art.text, sents, q, lambda text: self._terms(q, text), self.tuning, cosines,
+                             range(rng.start - lo, rng.stop - lo), caption_sentences(art.text, art.captions, sents))
+        return sents, spans
 
-        def terms_of(text: str) -> frozenset[str]:
-            return self._terms(q, text)
-
-        first, last, quote_score = best_quote(art.text, sents, q, terms_of, tuning, cosines,
-                                              range(rng.start - lo, rng.stop - lo),
-                                              caption_sentences(art.text, art.captions, sents))
+    def _hit(self, c: Candidate, q: Query, sents: list[tuple[int, int]], pick: Choice) -> Hit:
+        """The chosen quote (cut to its best clauses when too long) with a sentence either side."""
+        art, tuning = self.gen.articles[c.article], self.tuning
+        first, last = pick.first, pick.last
         qs, qe = sents[first][0], sents[last][1]
         if qe - qs > tuning.max_quote:
-            qs, qe = best_window(art.text, qs, qe, q, terms_of, tuning)
-        quote = art.text[qs:qe]
+            qs, qe = best_window(art.text, qs, qe, q, lambda text: self._terms(q, text), tuning)
+        # a quote cut inside its sentence says so, as a quotation would
+        quote = ("…" if qs > sents[first][0] else "") + art.text[qs:qe] + ("…" if qe < sents[last][1] else "")
         cs, ce = sents[max(first - 1, 0)][0], sents[min(last + 1, len(sents) - 1)][1]
         return Hit(article_id=art.id, title=art.title, url=art.url, published=art.published,
                    topics=art.topics, quote=quote, quote_span=(qs, qe), context=art.text[cs:ce],
-                   context_span=(cs, ce), score=c.score, highlights=highlights(quote, q)), quote_score
+                   context_span=(cs, ce), score=c.score, highlights=highlights(quote, q))

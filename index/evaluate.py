@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from .engine import Answer, Engine
+from .folds import qa_fold
+from .rerank import Reranker
 from .text import nfc
 
 METRICS = ("article_hit@1", "article_hit@3", "answer_hit@1", "answer_hit@3", "mrr@10",
@@ -46,7 +48,7 @@ def score_one(item: dict[str, Any], ans: Answer, ms: float, max_quote: int) -> R
         if gold and rank is None:
             rank = i
         quote = norm(h.quote)
-        if answer_rank is None and len(h.quote) <= max_quote and any(a and a in quote for a in answers):
+        if answer_rank is None and len(h.quote.strip("…")) <= max_quote and any(a and a in quote for a in answers):
             answer_rank = i
     return Row(tuple(item.get("tags") or ()), bool(answers), rank, answer_rank, ans.answered, ms)
 
@@ -88,11 +90,15 @@ def read_qa(path: Path) -> list[dict[str, Any]]:
 
 
 def evaluate(engine: Engine, items: list[dict[str, Any]], dump: Path | None = None,
-             today: date | None = None) -> list[Row]:
+             today: date | None = None, cv: list[Reranker] | None = None) -> list[Row]:
+    """`cv`: cross-encoders of k folds; each question is answered by the one that its fold
+    did not train (index/folds.py)."""
     rows = []
     out = dump.open("w", encoding="utf-8") if dump else None
     try:
         for item in items:
+            if cv:
+                engine.reranker = cv[qa_fold(item, len(cv))]
             t = time.perf_counter()
             ans = engine.answer(str(item["question"]), k=10, today=today)
             ms = (time.perf_counter() - t) * 1000
@@ -137,12 +143,15 @@ def plot(result: dict[str, Any], path: str) -> None:
 
 
 def run_eval(engine: Engine, qa: Path, as_json: bool, plot: str | None = None, mode: str = "hybrid",
-             limit: int = 0, dump: str | None = None, gate: str | None = None, today: date | None = None) -> int:
+             limit: int = 0, dump: str | None = None, gate: str | None = None, today: date | None = None,
+             fold: tuple[int, int] | None = None, cv: list[Reranker] | None = None) -> int:
     engine.retriever.weights.mode = mode
     items = read_qa(qa)
+    if fold is not None:
+        items = [i for i in items if qa_fold(i, fold[1]) == fold[0]]
     if limit:
         items = items[:limit]
-    result = report(evaluate(engine, items, Path(dump) if dump else None, today))
+    result = report(evaluate(engine, items, Path(dump) if dump else None, today, cv))
     # what produced these figures: a figure without its tuning cannot be compared
     result["tuning"] = engine.tuning.to_json()
     result["calibration"] = engine.choice.source

@@ -34,10 +34,19 @@ def best_quote(text: str, sents: list[tuple[int, int]], q: Query, terms_of: Term
                captions: frozenset[int] = frozenset()) -> tuple[int, int, float]:
     """(first, last, score) of the one or two consecutive sentences (≤ max_quote chars,
     unless a single sentence is longer) that best match the question."""
+    score, first, last = max(quote_scores(text, sents, q, terms_of, tuning, cosines, passage, captions),
+                             key=lambda s: s[0])  # max keeps the first of equal scores
+    return first, last, score
+
+
+def quote_scores(text: str, sents: list[tuple[int, int]], q: Query, terms_of: Terms, tuning: Tuning,
+                 cosines: np.ndarray | None = None, passage: range = range(0),
+                 captions: frozenset[int] = frozenset()) -> list[tuple[float, int, int]]:
+    """(score, first, last) of every quote of one or two consecutive sentences, in text order."""
     sets = [terms_of(text[a:b]) for a, b in sents]
     kind = [answers_kind(text[a:b], q, tuning) for a, b in sents]
     kind_bonus = tuning.kind_bonus(q.expects)
-    best: tuple[float, int, int] | None = None
+    out: list[tuple[float, int, int]] = []
     for i, (a, _) in enumerate(sents):
         for last in (i, i + 1):
             if last >= len(sents) or (last > i and sents[last][1] - a > tuning.max_quote):
@@ -53,10 +62,8 @@ def best_quote(text: str, sents: list[tuple[int, int]], q: Query, terms_of: Term
                 score += tuning.passage_prior
             if i in captions or last in captions:
                 score -= tuning.caption_penalty
-            if best is None or score > best[0] + 1e-12:
-                best = (score, i, last)
-    assert best is not None
-    return best[1], best[2], best[0]
+            out.append((score, i, last))
+    return out
 
 
 def caption_sentences(text: str, captions: tuple[str, ...], sents: list[tuple[int, int]]) -> frozenset[int]:

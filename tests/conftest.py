@@ -25,7 +25,7 @@ SAMPLE = Path(__file__).parent.parent / "data" / "sample"
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's .env or shared folders by accident."""
-    for var in ("INDEX_DIR", "ARTICLES_DIR", "EMBEDDING_MODEL", "TELEGRAM_BOT_TOKEN", "ADMIN_USER_IDS",
+    for var in ("INDEX_DIR", "ARTICLES_DIR", "EMBEDDING_MODEL", "RERANKER_MODEL", "TELEGRAM_BOT_TOKEN", "ADMIN_USER_IDS",
                 "TELEGRAM_API_BASE_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "FEEDBACK_FILE",
                 "QUESTION_LOG", "QUESTION_LOG_FILE", "QUESTION_LOG_DAYS", "QUESTION_LOG_SECRET",
                 "FETCH_DELAY", "FETCH_USER_AGENT", "FETCH_HOSTS", "FETCH_TIMEOUT", "FETCH_RECENT_DAYS",

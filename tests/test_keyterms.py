@@ -1,0 +1,57 @@
+"""Near misses are refused: a word the index never saw, absent from the answer's title and
+context, or a year its article never names, makes the answer unconfident (index/keyterms.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.build import build
+from index.engine import Engine
+from index.generation import load
+from index.keyterms import _distance, near
+from index.text import fold
+from tests.conftest import ARTICLES, DATA, SAMPLE
+
+KEYTERMS = DATA / "keyterms"
+
+SAVING = "Mỗi năm bệnh viện tiết kiệm bao nhiêu tiền in ấn hồ sơ?"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    idx = tmp_path_factory.mktemp("idx")
+    build([SAMPLE, ARTICLES, KEYTERMS], idx, None)
+    return Engine(load(idx))
+
+
+def test_the_answerable_question_is_answered(engine: Engine) -> None:
+    ans = engine.answer(SAVING)
+    assert ans.answered and "3,5 tỷ" in ans.hits[0].quote and ans.debug["missing"] == {}
+
+
+def test_an_unseen_name_is_refused_though_the_same_quote_comes_back(engine: Engine) -> None:
+    ans = engine.answer(SAVING.replace("bệnh viện", "bệnh viện Mường Tè"))
+    assert "3,5 tỷ" in ans.hits[0].quote  # retrieval still finds the nearest article…
+    assert not ans.answered  # …but it is not about Mường Tè
+    assert "muong" in {fold(t) for t in ans.debug["missing"]}  # type: ignore[attr-defined]
+
+
+def test_a_misspelt_long_word_of_the_article_is_forgiven(engine: Engine) -> None:
+    ans = engine.answer("Chỉ số cholestreol toàn phần nên dưới bao nhiêu?")
+    assert ans.answered and ans.debug["missing"] == {} and "200 mg/dL" in ans.hits[0].quote
+    ans = engine.answer("Chỉ số triglyceride toàn phần nên dưới bao nhiêu?")  # a word it never had
+    assert not ans.answered and list(ans.debug["missing"]) == ["triglyceride"]
+
+
+def test_a_year_the_article_never_names_is_refused(engine: Engine) -> None:
+    ans = engine.answer("Bệnh viện Đa khoa tỉnh dùng bệnh án điện tử từ năm 2019 tiết kiệm bao nhiêu?")
+    assert not ans.answered and "2019" in ans.debug["missing"]
+    ans = engine.answer("Bệnh viện Đa khoa tỉnh dùng bệnh án điện tử từ năm 2025 tiết kiệm bao nhiêu?")
+    assert "2025" not in ans.debug["missing"]
+
+
+def test_edit_distance_counts_swaps_and_stops_early() -> None:
+    assert _distance("cholestreol", "cholesterol", 2) == 1  # one swap
+    assert _distance("salmonnella", "salmonella", 2) == 1
+    assert _distance("nipah", "nhanh", 1) == 2  # beyond the bound: bound + 1
+    assert near("chococlate", {"chocolate"}) and not near("muong", {"duong"})  # short words: no typo forgiven
