@@ -200,7 +200,7 @@ def sync(backend: QdrantBackend, gen: Generation) -> tuple[int, int]:
     gone += [ARTICLE_BASE + int(a) for a in dead] + [ARTICLE_BASE + a for a in range(a_base, n_art_before)
                                                      if a >= len(gen.articles)]
     backend.engine.delete(gone)
-    backend.engine.finish()
+    backend.engine.flush()  # the delta stays in its own small segment until the next full build
     stats.meta["points"] = backend.engine.count()
     stats.save(backend.stats_path)
     backend.stats, backend.n_chunks = stats, gen.n_chunks

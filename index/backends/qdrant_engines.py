@@ -34,6 +34,7 @@ class Engine(Protocol):
     def vectors(self, ids: list[int], name: str) -> dict[int, Any]: ...
     def count(self) -> int: ...
     def finish(self) -> None: ...
+    def flush(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -115,6 +116,11 @@ class EdgeEngine:
         self.shard.optimize()
         self.shard.flush()
 
+    def flush(self) -> None:
+        """Make an incremental update durable without merging it into the archive's segment:
+        optimize() would rebuild that segment's index (100k passages: ~20 s of a 26 s sync)."""
+        self.shard.flush()
+
     def close(self) -> None:
         self.shard.close()
 
@@ -184,6 +190,9 @@ class ClientEngine:
 
     def finish(self) -> None:
         return None  # a server indexes in the background; upserts were sent with wait=True
+
+    def flush(self) -> None:
+        return None
 
     def close(self) -> None:
         return None  # the client is the caller's
