@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import layout, store
+from .backends.embedded import EmbeddedBackend
 from .engine import Engine
 from .evaluate import read_qa
 from .generation import Generation
@@ -91,10 +92,12 @@ def samples(engine: Engine, items: list[dict[str, Any]], progress: bool = False)
         if not answerable or gold is None:
             continue
         engine.gen = engine.retriever.gen = without(gen, gold)
+        backend, engine.retriever.backend = engine.retriever.backend, EmbeddedBackend(engine.gen)
         try:
             x, _, dense = _features(engine, question)
         finally:
             engine.gen = engine.retriever.gen = gen
+            engine.retriever.backend = backend
         if dense:
             out.append(Sample(n, x, "removed"))
     return out

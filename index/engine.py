@@ -103,9 +103,11 @@ class Engine:
         ranked = self._rerank(quoted, res.candidates)
         best, reader = ranked[0][1], ranked[0][2].reader
         art = self.gen.articles[best.article]
-        bar = min(self.tuning.key_term_idf, self.retriever.backend.idf("exact" if q.accented else "folded", UNSEEN))
+        bar = min(self.tuning.key_term_idf, self.retriever.backend.idf("exact" if q.accented else "folded", UNSEEN)) \
+            if len(self.gen.articles) >= self.tuning.key_term_min_articles else float("inf")
         missing = missing_key_terms(q, self._terms(q, f"{art.title}\n{ranked[0][0].context}"), bar,
-                                    lambda: (f"{art.title}\n{art.text}", self._terms(q, f"{art.title}\n{art.text}")))
+                                    lambda: (f"{art.title}\n{art.text}\n{art.published or ''}",
+                                             self._terms(q, f"{art.title}\n{art.text}")))
         p_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}. {self._passage(best)}"))
         a_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}\n{art.text}"))
         dense_used = q.dense_text is not None and self.dense and self.retriever.weights.mode != "bm25"

@@ -3,10 +3,11 @@ something it did ("bệnh X lây qua đường nào?" for a disease X the archiv
 
 Retrieval always finds the nearest article, and its quote can read like an answer. The
 answer must stand on the question's key terms: a word of the question so rare that the
-index has never seen it (`Tuning.key_term_idf`: names of diseases, places, people the paper
-never wrote about) must appear in the title or the quote's context, and a year the question
-names must appear in the article. A misspelling of a word the article has ("cholestreol")
-is not a new name: it is forgiven (`near`). Measured on entity-swapped dev questions:
+index has never seen it (`Tuning.key_term_idf`: names of diseases, places, people the
+paper never wrote about; in an archive too small for "never printed" to mean anything — under
+`Tuning.key_term_min_articles` — the rule is off) must appear in the title or the quote's
+context, and a year the question names must appear in the article. A misspelling of a word
+the article has ("cholestreol") is not a new name: it is forgiven (`near`). Measured on entity-swapped dev questions:
 docs/answers.md, "Near misses".
 """
 
@@ -21,7 +22,7 @@ from .text import fold
 # the words that ask ("bao nhiêu", "mấy", "gì") and the grammar around them, folded: never what a
 # question is about, though a small archive may never have printed some of them
 ASKING = frozenset(s for p in QUESTION_PHRASES for s in p.split()) | frozenset(
-    "gi ai dau sao nao khong chua may bao nhieu co la duoc nhung cac cua va thi bi cho voi khi neu nhu the "
+    "gi ai dau sao nao khong chua may bao nhieu co la duoc nhung cac cua va thi bi cho voi khi neu nhu the "  # noqa: SIM905
     "nen phai hay hoac ma rang vay day do kia nay ay hoi xin cam on a nhe u".split())
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
@@ -62,7 +63,8 @@ def missing_key_terms(q: Query, found: Set[str], bar: float, article: Callable[[
     typo of the article's words, then years absent from the article. `article()`: its text and terms."""
     rare = [t for t, idf in q.weights.items() if " " not in t and idf >= bar and t not in found
             and fold(t) not in ASKING and not any(c.isdigit() for c in t)]
-    years = YEAR.findall(q.text)
+    # a period in the question already restricted the articles by date
+    years = [] if q.period is not None else YEAR.findall(q.text)
     if not rare and not years:
         return []
     text, words = article()

@@ -104,6 +104,7 @@ class Tuning:
     # a question word this rare (or never seen, in a small archive) that neither the title nor the
     # quote's context holds: refused (index/keyterms.py; 8 ≈ unseen in the 501 dev articles)
     key_term_idf: float = 8.0
+    key_term_min_articles: int = 200  # below this, a word "never printed" says nothing: the rule is off
     dense_calibration: Calibration = field(default_factory=lambda: E5_SMALL_CALIBRATION)
     int8_calibration: Calibration = field(default_factory=lambda: E5_SMALL_INT8_CALIBRATION)  # its int8 export
     lexical_calibration: Calibration = field(default_factory=lambda: LEXICAL_CALIBRATION)

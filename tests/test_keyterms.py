@@ -3,6 +3,8 @@ context, or a year its article never names, makes the answer unconfident (index/
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from index.build import build
@@ -10,6 +12,7 @@ from index.engine import Engine
 from index.generation import load
 from index.keyterms import _distance, near
 from index.text import fold
+from index.tuning import DEFAULT
 from tests.conftest import ARTICLES, DATA, SAMPLE
 
 KEYTERMS = DATA / "keyterms"
@@ -21,7 +24,8 @@ SAVING = "Mỗi năm bệnh viện tiết kiệm bao nhiêu tiền in ấn hồ 
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     idx = tmp_path_factory.mktemp("idx")
     build([SAMPLE, ARTICLES, KEYTERMS], idx, None)
-    return Engine(load(idx))
+    # a fixture archive is far smaller than any paper's: the size floor is lowered to test the rule
+    return Engine(load(idx), tuning=dataclasses.replace(DEFAULT, key_term_min_articles=0))
 
 
 def test_the_answerable_question_is_answered(engine: Engine) -> None:
@@ -44,10 +48,10 @@ def test_a_misspelt_long_word_of_the_article_is_forgiven(engine: Engine) -> None
 
 
 def test_a_year_the_article_never_names_is_refused(engine: Engine) -> None:
-    ans = engine.answer("Bệnh viện Đa khoa tỉnh dùng bệnh án điện tử từ năm 2019 tiết kiệm bao nhiêu?")
-    assert not ans.answered and "2019" in ans.debug["missing"]
-    ans = engine.answer("Bệnh viện Đa khoa tỉnh dùng bệnh án điện tử từ năm 2025 tiết kiệm bao nhiêu?")
-    assert "2025" not in ans.debug["missing"]
+    ans = engine.answer("Theo số liệu 2019, chỉ số cholesterol toàn phần nên dưới bao nhiêu?")
+    assert not ans.answered and list(ans.debug["missing"]) == ["2019"]
+    ans = engine.answer("Theo số liệu 2025, chỉ số cholesterol toàn phần nên dưới bao nhiêu?")  # its year
+    assert ans.answered and ans.debug["missing"] == {}
 
 
 def test_edit_distance_counts_swaps_and_stops_early() -> None:
@@ -55,3 +59,15 @@ def test_edit_distance_counts_swaps_and_stops_early() -> None:
     assert _distance("salmonnella", "salmonella", 2) == 1
     assert _distance("nipah", "nhanh", 1) == 2  # beyond the bound: bound + 1
     assert near("chococlate", {"chocolate"}) and not near("muong", {"duong"})  # short words: no typo forgiven
+
+
+def test_a_small_archive_does_not_refuse_words_it_never_printed(tmp_path_factory: pytest.TempPathFactory) -> None:
+    idx = tmp_path_factory.mktemp("small")
+    build([SAMPLE, ARTICLES, KEYTERMS], idx, None)
+    ans = Engine(load(idx)).answer("Chỉ số triglyceride toàn phần nên dưới bao nhiêu?")  # default floor: 200
+    assert ans.debug["missing"] == {}
+
+
+def test_a_year_inside_the_period_filter_is_not_asked_again(engine: Engine) -> None:
+    ans = engine.answer("Tháng 9/2025 chỉ số cholesterol toàn phần nên dưới bao nhiêu?")
+    assert ans.period is not None and "2025" not in ans.debug["missing"]
