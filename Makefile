@@ -44,9 +44,10 @@ bench: $(STAMP)
 	$(PY) -m index bench --source $(SOURCE) --sizes 10000 100000 1000000 --out var/bench \
 	  $(if $(MODEL),--model $(MODEL) --real-queries,) $(if $(COMPARE),--compare-model $(COMPARE),)
 
-# The answer-sentence cross-encoder committed in models/reranker (the served model, and the
-# fold-<i> models the cross-validated dev figures and the CI gate use): ~75 minutes on 2 cores
-# (three trainings of ~25 minutes). DEV = the development split, EXTRA = other-domain QA,
+# The answer-sentence cross-encoder in var/reranker (serve it with RERANKER_MODEL=var/reranker;
+# the fold-<i> models inside are what `eval --cv` uses): three trainings, each 22-36 minutes as
+# measured on 2 shared, loaded cores. Not committed: it did not beat the word/cosine chooser
+# (docs/answers.md). DEV = the development split, EXTRA = other-domain QA,
 # BASE = a multilingual-e5-small folder (built offline when missing).
 DEV ?= ../shared/data/dev
 EXTRA ?= ../shared/data/train/extra-qa.jsonl
@@ -56,7 +57,7 @@ train-reranker: $(STAMP)
 	  PYTHON=var/tool-venv/bin/python ../shared/tools/offline-model/build $(BASE); }
 	$(PY) -m index build --articles $(DEV)/articles.jsonl --index-dir var/index-dev-lexical --no-vectors
 	$(PY) -m train --index var/index-dev-lexical --qa $(DEV)/qa.jsonl --extra $(EXTRA) --base $(BASE) \
-	  --out models/reranker
+	  --out var/reranker
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
