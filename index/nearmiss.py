@@ -15,7 +15,6 @@ output keeps the source article in `fold_key`, so cross-validation puts it in it
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 import sys
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .evaluate import read_qa
+from .folds import fold_of
 from .text import fold
 
 POOLS = {  # replacements, by kind; any the corpus mentions is dropped at run time
@@ -52,7 +53,7 @@ SHARE_UNACCENTED = 3  # one question in this many is typed without marks
 
 
 def _pick(key: str, pool: list[str]) -> str:
-    return pool[int(hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:8], 16) % len(pool)]
+    return pool[fold_of(key, len(pool))]  # the folds' stable hash: the same pick on every machine
 
 
 def _named(tok: str) -> bool:
@@ -142,9 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--articles", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     a = p.parse_args(argv)
-    read = [json.loads(line) for line in a.qa.read_text(encoding="utf-8").splitlines() if line.strip()]
-    arts = [json.loads(line) for line in a.articles.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = near_misses(read, arts)
+    rows = near_misses(read_qa(a.qa), read_qa(a.articles))
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     sys.stdout.write(f"{len(rows)} near misses → {a.out}\n")

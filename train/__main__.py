@@ -14,12 +14,13 @@ import logging
 import time
 from pathlib import Path
 
+from index.evaluate import read_qa
 from index.generation import load
 
 from . import vocab
 from .export import export
 from .fit import Settings, build_model, train
-from .pairs import read_jsonl, training_groups
+from .pairs import training_groups
 
 log = logging.getLogger("train")
 MAX_GROUPS = 1300  # 325 steps of 4 groups: the 2-core budget; more did not fit a 3-hour session
@@ -49,8 +50,8 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(2)
     gen = load(a.index, verify=False)
-    items = read_jsonl(a.qa)
-    extra = read_jsonl(a.extra) if a.extra else []
+    items = read_qa(a.qa)
+    extra = read_qa(a.extra) if a.extra else []
     a.out.mkdir(parents=True, exist_ok=True)
     pruned = a.out / "tokenizer.pruned.json"
     texts = [t for art in gen.articles for t in (art.title, art.text)] + [str(i["question"]) for i in items] \

@@ -7,14 +7,13 @@ training come only from questions and articles of the other folds.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.evaluate import norm
+from index.evaluate import norm, read_qa
 from index.folds import fold_of, qa_fold
 from index.generation import Generation
 from index.rerank import candidate_text
@@ -29,11 +28,6 @@ FOLDED_SHARE = 0.3  # readers type without tone marks: this share of questions i
 class Group:
     question: str
     texts: tuple[str, ...]  # texts[0] holds the answer
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def _sentences(gen: Generation, a: int) -> list[str]:
@@ -87,7 +81,7 @@ def dev_groups(gen: Generation, items: Iterable[dict[str, Any]], rng: random.Ran
 
 def extra_groups(path: Path, rng: random.Random, previous: bool = True) -> Iterator[Group]:
     """Groups from other-domain QA: the answer's sentence of the context against its others."""
-    rows = read_jsonl(path)
+    rows = read_qa(path)
     rng.shuffle(rows)
     made = 0
     for item in rows:
@@ -125,4 +119,4 @@ def _maybe_fold(question: str, rng: random.Random) -> str:
     return fold(question) if rng.random() < FOLDED_SHARE else question
 
 
-__all__ = ["GROUP", "Group", "dev_groups", "extra_groups", "fold_of", "qa_fold", "read_jsonl", "training_groups"]
+__all__ = ["GROUP", "Group", "dev_groups", "extra_groups", "fold_of", "qa_fold", "training_groups"]
