@@ -197,7 +197,7 @@ def main(argv: list[str]) -> int:
         result = child_incremental_base(Path(argv[1]), Path(argv[2]), argv[3])
     elif argv[0] == "_add":
         result = child_incremental_add([Path(a) for a in argv[3:]], Path(argv[1]), argv[2])
-    elif argv[0] in ("_bk_build", "_bk_serve"):
+    elif argv[0] in ("_bk_build", "_bk_push", "_bk_serve"):
         from .bench_backends import main_step
 
         result = main_step(argv)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import store
 from ..filters import article_day
@@ -27,33 +26,12 @@ from ..vectors import needs_ann
 from . import ARTICLE_FIELDS, PASSAGE_FIELDS
 from .qdrant import ARTICLE_BASE, COLLECTIONS, DEFAULT_ALIAS, SHARD, STATS, SYNCING, QdrantBackend, open_edge
 from .qdrant_engines import DENSE, ClientEngine, EdgeEngine, Engine, PointData
+from .qdrant_rows import RowBlocks
 from .qdrant_stats import Stats
 
 log = logging.getLogger(__name__)
 BATCH = 256  # points per upsert: ~1 MB of request with 384-d vectors
 KEEP = 2  # the live collection and the one before it (a fallback, as for generations)
-Rows = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR: indptr, term ids, tf parts
-
-
-def _rows(gen: Generation, stats: Stats, field: str) -> Rows:
-    """One field's postings turned per document (CSR), with our term ids, over every segment."""
-    ptrs, cols, vals, off = [np.zeros(1, dtype=np.int64)], [], [], 0
-    for part in getattr(gen, field).parts:
-        csr = sp.csc_matrix((np.asarray(part.data), np.asarray(part.indices), np.asarray(part.indptr)),
-                            shape=(part.n_docs, len(part.terms))).tocsr()
-        ptrs.append(csr.indptr[1:].astype(np.int64) + off)
-        cols.append(stats.lookup(np.asarray(part.terms))[csr.indices].astype(np.uint32))
-        vals.append(csr.data.astype(np.float32))  # Lexical.data itself: the stored tf parts
-        off += len(csr.data)
-    return np.concatenate(ptrs), np.concatenate(cols or [np.zeros(0, np.uint32)]), \
-        np.concatenate(vals or [np.zeros(0, np.float32)])
-
-
-def _sparse(rows: Rows, doc: int) -> tuple[list[int], list[float]]:
-    lo, hi = int(rows[0][doc]), int(rows[0][doc + 1])
-    return rows[1][lo:hi].tolist(), rows[2][lo:hi].tolist()
-
-
 def _payload(gen: Generation, article: int, chunk: int | None) -> dict[str, Any]:
     art = gen.articles[article]
     pay: dict[str, Any] = {"article": article, "topics": list(art.topics)}
@@ -70,14 +48,14 @@ def points(gen: Generation, stats: Stats, chunks: range, articles: range,
            batch: int = BATCH) -> Iterator[list[PointData]]:
     """Batches of points for those passages and articles; dead ones are left out."""
     dead = gen.dead_articles
-    rows = {f: _rows(gen, stats, f) for f in PASSAGE_FIELDS}
+    rows = {f: RowBlocks(getattr(gen, f), stats) for f in PASSAGE_FIELDS}
     emb = gen.embeddings
     out: list[PointData] = []
     for c in chunks:
         a = int(gen.chunk_article[c])
         if dead is not None and dead[a]:
             continue
-        vec: dict[str, Any] = {f: _sparse(rows[f], c) for f in PASSAGE_FIELDS}
+        vec: dict[str, Any] = {f: rows[f].row(c) for f in PASSAGE_FIELDS}
         if emb is not None:
             vec[DENSE] = np.asarray(emb[c:c + 1], dtype=np.float32)[0].tolist()
         out.append((c, vec, _payload(gen, a, c)))
@@ -85,10 +63,10 @@ def points(gen: Generation, stats: Stats, chunks: range, articles: range,
             yield out
             out = []
     del rows
-    arows = {f: _rows(gen, stats, f) for f in ARTICLE_FIELDS}
+    arows = {f: RowBlocks(getattr(gen, f), stats) for f in ARTICLE_FIELDS}
     for a in articles:
         if dead is None or not dead[a]:
-            out.append((ARTICLE_BASE + a, {f: _sparse(arows[f], a) for f in ARTICLE_FIELDS}, _payload(gen, a, None)))
+            out.append((ARTICLE_BASE + a, {f: arows[f].row(a) for f in ARTICLE_FIELDS}, _payload(gen, a, None)))
         if len(out) >= batch:
             yield out
             out = []
