@@ -43,3 +43,21 @@ def test_small_benchmark_run_has_every_figure(tmp_path: Path) -> None:
     # only the new articles' passages are embedded; the base's are reused
     assert add["passages_embedded"] == add["chunks"] - add["base_chunks"] > 0
     assert "Adding 100 articles to a 30-article index" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_backend_bench_serves_one_generation_on_both_backends(tmp_path: Path) -> None:
+    """`bench --backend qdrant` at a small size: one generation, both backends answer
+    from it, Qdrant's push measured in its own process, the 20 new articles found."""
+    from index.bench_backends import run as run_backends
+
+    out = tmp_path / "bb"
+    r = run_backends(SAMPLE, [600], out, None, queries=8)
+    emb, qd = r["sizes"]["600"]["embedded"], r["sizes"]["600"]["qdrant"]
+    assert emb["chunks"] == qd["chunks"] >= 480 and emb["generation_s"] == qd["generation_s"]
+    assert qd["push_s"] > 0 and qd["qdrant_mb"] > 0 and qd["peak_rss_mb_push"] > 0 and "push_s" not in emb
+    assert qd["build_s"] == round(qd["generation_s"] + qd["push_s"], 1)
+    for s in (emb, qd):
+        assert s["answer_1"]["p50"] <= s["answer_1"]["p99"] and s["answer_8"]["qps"] > 0
+        assert s["found_first"] >= 0.9 and s["update_mode"]
+    assert not list(out.glob("generation-*")) and not list(out.glob("qdrant-*"))  # the big folders go
+    assert "| 600 | qdrant |" in (out / "backends-results.md").read_text(encoding="utf-8")
