@@ -21,7 +21,7 @@ from .backends.embedded import EmbeddedBackend
 from .choose import Choice, choose
 from .filters import Period
 from .generation import Generation
-from .keyterms import missing_key_terms
+from .keyterms import missing_key_terms, stands_on_nothing
 from .query import Query, is_question, parse
 from .quote import best_window, caption_sentences, coverage, highlights, quote_scores
 from .rerank import Reranker
@@ -105,7 +105,9 @@ class Engine:
         art = self.gen.articles[best.article]
         bar = min(self.tuning.key_term_idf, self.retriever.backend.idf("exact" if q.accented else "folded", UNSEEN)) \
             if len(self.gen.articles) >= self.tuning.key_term_min_articles else float("inf")
-        missing = missing_key_terms(q, self._terms(q, f"{art.title}\n{ranked[0][0].context}"), bar,
+        found = self._terms(q, f"{art.title}\n{ranked[0][0].context}")
+        unrelated = stands_on_nothing(q, found)
+        missing = missing_key_terms(q, found, bar,
                                     lambda: (f"{art.title}\n{art.text}\n{art.published or ''}",
                                              self._terms(q, f"{art.title}\n{art.text}")))
         p_cov = coverage(q.bigram_weights, self._terms(q, f"{art.title}. {self._passage(best)}"))
@@ -113,12 +115,14 @@ class Engine:
         dense_used = q.dense_text is not None and self.dense and self.retriever.weights.mode != "bm25"
         cal = self.calibration or (self.choice.calibration if dense_used else self.tuning.lexical_calibration)
         conf = cal.confidence(p_cov, a_cov, best.cosine)
-        sure = conf >= cal.threshold and not missing and (reader is None or reader >= self.tuning.reader_floor)
+        sure = conf >= cal.threshold and not missing and not unrelated \
+            and (reader is None or reader >= self.tuning.reader_floor)
         return Answer(question, sure, conf, tuple(h for h, _, _ in ranked[offset:offset + k]),
                       debug={"restored": q.restored, "restore_confidence": q.restore_confidence,
                              "passage_bigrams": p_cov, "article_bigrams": a_cov, "cosine": best.cosine,
                              "bm25": best.bm25, "dense": dense_used, "reader": reader,
-                             "missing": {t: round(q.weights.get(t, 0.0), 2) for t in missing}},
+                             "missing": {t: round(q.weights.get(t, 0.0), 2) for t in missing},
+                             "unrelated": unrelated},
                       period=q.period)
 
     def _parse(self, question: str, today: date | None) -> Query:

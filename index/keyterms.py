@@ -7,8 +7,9 @@ index has never seen it (`Tuning.key_term_idf`: names of diseases, places, peopl
 paper never wrote about; in an archive too small for "never printed" to mean anything — under
 `Tuning.key_term_min_articles` — the rule is off) must appear in the title or the quote's
 context, and a year the question names must appear in the article. A misspelling of a word
-the article has ("cholestreol") is not a new name: it is forgiven (`near`). Measured on entity-swapped dev questions:
-docs/answers.md, "Near misses".
+the article has ("cholestreol") is not a new name: it is forgiven (`near`). And the answer
+must stand on at least one word the question is about (`stands_on_nothing`). Measured on
+entity-swapped dev questions: docs/answers.md, "Near misses".
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def _distance(a: str, b: str, bound: int) -> int:
             return bound + 1
         prev2, prev = prev, cur
     return prev[-1]
+
+
+def stands_on_nothing(q: Query, found: Set[str]) -> bool:
+    """Not one word the question is about (its content words, not the asking ones) is in
+    `found` (the title's and the quote context's terms): what matched was only the asking —
+    "Giá vàng hôm nay là bao nhiêu?" answered by "… hôm nay là ngày nào? Còn bao nhiêu ngày …"."""
+    about = [t for t in q.content if fold(t) not in ASKING]
+    return bool(about) and not any(t in found for t in about)
 
 
 def missing_key_terms(q: Query, found: Set[str], bar: float, article: Callable[[], tuple[str, Set[str]]]) -> list[str]:

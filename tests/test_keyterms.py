@@ -10,7 +10,7 @@ import pytest
 from index.build import build
 from index.engine import Engine
 from index.generation import load
-from index.keyterms import _distance, near
+from index.keyterms import _distance, near, stands_on_nothing
 from index.text import fold
 from index.tuning import DEFAULT
 from tests.conftest import ARTICLES, DATA, SAMPLE
@@ -31,6 +31,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 def test_the_answerable_question_is_answered(engine: Engine) -> None:
     ans = engine.answer(SAVING)
     assert ans.answered and "3,5 tỷ" in ans.hits[0].quote and ans.debug["missing"] == {}
+    assert ans.debug["unrelated"] is False
 
 
 def test_an_unseen_name_is_refused_though_the_same_quote_comes_back(engine: Engine) -> None:
@@ -71,3 +72,18 @@ def test_a_small_archive_does_not_refuse_words_it_never_printed(tmp_path_factory
 def test_a_year_inside_the_period_filter_is_not_asked_again(engine: Engine) -> None:
     ans = engine.answer("Tháng 9/2025 chỉ số cholesterol toàn phần nên dưới bao nhiêu?")
     assert ans.period is not None and "2025" not in ans.debug["missing"]
+
+
+def test_an_answer_that_matches_only_the_asking_words_stands_on_nothing(engine: Engine) -> None:
+    """"Giá vàng hôm nay là bao nhiêu?" must not be answered by a sentence that shares only
+    "hôm nay … bao nhiêu" with it: the words it is about are "giá" and "vàng"."""
+    q = engine._parse("Giá vàng hôm nay là bao nhiêu?", None)
+    about = {t for t in q.content if fold(t) not in {"la", "bao", "nhieu"}}
+    assert {"giá", "vàng"} & about or {"gia", "vang"} & about
+    asked_only = engine._terms(q, "Hôm nay là ngày nào? Còn bao nhiêu ngày nữa?")
+    assert stands_on_nothing(q, asked_only)
+    assert not stands_on_nothing(q, engine._terms(q, "Giá vàng miếng hôm nay tăng 200.000 đồng mỗi lượng."))
+    assert not stands_on_nothing(q, engine._terms(q, "Giá xăng tăng."))  # one word it is about is enough
+    only_asking = engine._parse("Bao nhiêu?", None)
+    assert not stands_on_nothing(only_asking, frozenset())  # nothing it is about: nothing to stand on
+
