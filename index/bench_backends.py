@@ -2,11 +2,12 @@
 real engine in-process, `qdrant-edge-py`) side by side on the same synthetic corpora.
 
 Per size, in child processes (`bench_child._child`, so each peak RSS is its own): the
-generation, built once (both backends serve the same files; each takes a hard-linked copy),
-for Qdrant then the push into a new collection, disk, then per backend serving — load,
-answer() latency with one and eight askers, RSS — and the time for 20 new articles to
-become answerable (update, for Qdrant the push of the delta, then the swap). Both backends
-run the same code here; passage vectors are random stand-ins, as in `bench`.
+generation, built once (both backends serve the same files: each takes a hard-linked copy
+of the index; the articles folder is shared), for Qdrant then the push into a new
+collection, disk, then per backend serving — load, answer() latency with one and eight
+askers, RSS — and the time for 20 new articles to become answerable (update, for Qdrant the
+push of the delta, then the swap). Both backends run the same code here; passage vectors
+are random stand-ins, as in `bench`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def child_push(index_dir: Path, qroot: Path) -> dict[str, Any]:
 
 
 def _linked(src: Path, dst: Path) -> None:
-    """A copy of a folder made of hard links: generations are never written in place
+    """A copy of an index folder made of hard links: generations are never written in place
     (a build or update writes a new one and replaces CURRENT), so each backend can take
     its own steps from the same files without 10 GB copies at 1M passages."""
     shutil.copytree(src, dst, copy_function=os.link)
@@ -128,10 +129,13 @@ def run(source: Path, sizes: list[int], out_dir: Path, model: str | None, querie
         for backend in BACKENDS:
             work = out_dir / f"{backend}-{n}"
             shutil.rmtree(work, ignore_errors=True)
-            _linked(shared, work)
+            _linked(shared / "index", work / "index")
             pushed = _child(["_bk_push", str(work / "index"), str(work / "qdrant")]) if backend == "qdrant" else {}
+            # the articles stay where the generation's listing says they are (else the update
+            # sees other folders and rebuilds in full); each backend's 20 new ones go after it
             served = _child(["_bk_serve", str(work / "index"), backend, str(work / "qdrant"), str(corpus), model or "",
-                             str(queries), str(new), str(work / "articles")])
+                             str(queries), str(new), str(shared / "articles")])
+            shutil.rmtree(shared / "articles" / "new-20")
             build_s = round(built["generation_s"] + pushed.get("push_s", 0.0), 1)
             results["sizes"][str(n)][backend] = {**built, "qdrant_mb": 0.0, **pushed, "build_s": build_s, **served}
             (out_dir / "backends-results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
