@@ -54,7 +54,7 @@ def test_backend_bench_serves_one_generation_on_both_backends(tmp_path: Path) ->
     r = run_backends(SAMPLE, [600], out, None, queries=8)
     emb, qd = r["sizes"]["600"]["embedded"], r["sizes"]["600"]["qdrant"]
     assert emb["chunks"] == qd["chunks"] >= 480 and emb["generation_s"] == qd["generation_s"]
-    assert qd["push_s"] > 0 and qd["qdrant_mb"] > 0 and qd["peak_rss_mb_push"] > 0 and "push_s" not in emb
+    assert qd["push_s"] >= 0 and qd["qdrant_mb"] > 0 and qd["peak_rss_mb_push"] > 0 and "push_s" not in emb
     assert qd["build_s"] == round(qd["generation_s"] + qd["push_s"], 1)
     for s in (emb, qd):
         assert s["answer_1"]["p50"] <= s["answer_1"]["p99"] and s["answer_8"]["qps"] > 0
