@@ -18,6 +18,9 @@ from typing import Any
 
 import numpy as np
 
+# a pair too long is cut from the longer side: "only_second" raises on a question longer than
+# max_length (a reader pasting a paragraph), and equals this whenever the question is short
+TRUNCATION = "longest_first"
 MARKER = "hoibao-reranker.json"
 WEIGHTS = "model_int8.onnx"
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "models" / "reranker"
@@ -50,7 +53,7 @@ class Reranker:
         self.folder = folder
         self.max_length = int(self.meta["max_length"])
         self.previous = bool(self.meta.get("previous", True))  # trained with the sentence before in view
-        self.tokenizer.enable_truncation(self.max_length, strategy="only_second")
+        self.tokenizer.enable_truncation(self.max_length, strategy=TRUNCATION)
         self.tokenizer.enable_padding(pad_id=int(self.meta.get("pad_id", 1)))
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)

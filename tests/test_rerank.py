@@ -110,6 +110,18 @@ def test_batches_score_as_single_pairs(tiny: tuple[Path, Path, list[float]]) -> 
     assert r.scores("x", []).shape == (0,)
 
 
+def test_a_question_longer_than_the_model_reads_is_scored(tiny: tuple[Path, Path, list[float]]) -> None:
+    """A reader may paste a paragraph: the pair is cut to max_length from its longer side
+    instead of the tokenizer raising, and a short question is read as before."""
+    r = Reranker(tiny[1])
+    texts = [candidate_text(s, "", "Tin tỉnh") for s in TOPICS.values()]
+    long_question = " ".join(["Tin về cá nói gì"] * (r.max_length // 2))
+    scores = r.scores(long_question, texts)
+    assert scores.shape == (len(texts),) and np.isfinite(scores).all()
+    enc = r.tokenizer.encode("Tin về cá nói gì?", texts[0])
+    assert len(enc.ids) <= r.max_length and enc.ids[:4] == r.tokenizer.encode("Tin về cá nói gì?").ids[:4]
+
+
 def test_damaged_or_absent_model_is_a_clear_error(tiny: tuple[Path, Path, list[float]], tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()

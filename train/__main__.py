@@ -16,6 +16,7 @@ from pathlib import Path
 
 from index.evaluate import read_qa
 from index.generation import load
+from index.rerank import TRUNCATION
 
 from . import vocab
 from .export import export
@@ -82,7 +83,7 @@ def _tokenizer(path: Path, max_length: int):  # type: ignore[no-untyped-def]
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(path))
-    tok.enable_truncation(max_length, strategy="only_second")
+    tok.enable_truncation(max_length, strategy=TRUNCATION)
     tok.enable_padding(pad_id=1)
     return tok
 
