@@ -44,20 +44,21 @@ bench: $(STAMP)
 	$(PY) -m index bench --source $(SOURCE) --sizes 10000 100000 1000000 --out var/bench \
 	  $(if $(MODEL),--model $(MODEL) --real-queries,) $(if $(COMPARE),--compare-model $(COMPARE),)
 
-# The answer-sentence cross-encoder in var/reranker (serve it with RERANKER_MODEL=var/reranker;
-# the fold-<i> models inside are what `eval --cv` uses): three trainings, each 22-36 minutes as
-# measured on 2 shared, loaded cores. Not committed: it did not beat the word/cosine chooser
-# (docs/answers.md). DEV = the development split, EXTRA = other-domain QA,
-# BASE = a multilingual-e5-small folder (built offline when missing).
+# The answer-sentence cross-encoder the bot serves, models/reranker (committed: a clone has it),
+# and var/reranker-cv/fold-<i>, what `python -m index eval --cv var/reranker-cv` cross-validates it with: three trainings
+# of 16-26 minutes on 2 idle cores, plus the dev index (~4 min) and the chooser's shortlists
+# (~6 min) they learn from. DEV = the development split, EXTRA = other-domain QA,
+# BASE = a multilingual-e5-small folder (built offline when missing), OUT = where models go.
 DEV ?= ../shared/data/dev
 EXTRA ?= ../shared/data/train/extra-qa.jsonl
 BASE ?= var/e5-small
+OUT ?= models/reranker
 train-reranker: $(STAMP)
 	test -f $(BASE)/config.json || { test -x var/tool-venv/bin/python || $(PYTHON) -m venv var/tool-venv; \
 	  PYTHON=var/tool-venv/bin/python ../shared/tools/offline-model/build $(BASE); }
-	$(PY) -m index build --articles $(DEV)/articles.jsonl --index-dir var/index-dev-lexical --no-vectors
-	$(PY) -m train --index var/index-dev-lexical --qa $(DEV)/qa.jsonl --extra $(EXTRA) --base $(BASE) \
-	  --out var/reranker
+	$(PY) -m index info --index-dir var/index-dev-e5 >/dev/null 2>&1 || \
+	  $(PY) -m index build --articles $(DEV)/articles.jsonl $(DEV)/../seed --index-dir var/index-dev-e5 --model $(BASE)
+	$(PY) -m train --index var/index-dev-e5 --qa $(DEV)/qa.jsonl --extra $(EXTRA) --base $(BASE) --out $(OUT) --cv-out var/reranker-cv
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

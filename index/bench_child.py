@@ -94,6 +94,7 @@ def child_serve(index_dir: Path, corpus: Path, model: str | None, n_queries: int
         out[f"answer_{workers}_askers"] = {**_pcts(ms), "qps": round(len(ms) / (time.perf_counter() - t), 1)}
     out["peak_rss_mb_serving"] = round(_rss_mb(), 1)
     out["query_embedding"] = model or "random (no model given)"
+    out["reranker"] = str(engine.reranker.folder) if engine.reranker is not None else "none"
     out["ann"] = "hnsw" if gen.faiss_index is not None else "exact"
     return out
 
@@ -126,7 +127,7 @@ def _step_latencies(engine: Any, embedder: Any, questions: list[str]) -> dict[st
         "query_embedding": _timed(embedder.query, questions),
         "vector_search": _timed(lambda v: nearest(emb_matrix, gen.faiss_index, v, 100), vectors),
         "fusion": _timed(fused, parsed),
-        # quote choice for the articles the answer reorders, the cross-encoder included
+        # the articles' order and quotes, the cross-encoder included
         "quote": _timed(lambda h: engine._hits(*h), hits),
     }
 

@@ -1,7 +1,7 @@
 """The cross-encoder's part in an answer (`index.rerank`): it reads the question with each
 top article's few best candidate quotes — shortlisted by the word and cosine scores of
 `quote.quote_scores` — picks the quote that holds the answer, and says how well the best of
-them answers, which reorders the top articles and can refuse.
+them answers (`reader_floor` can refuse on it). The articles' order is settled before.
 
 One onnxruntime call scores every shortlisted quote of every article read, so the cost is
 `rerank_articles` × `rerank_sentences` pairs a question (docs/answers.md, "Reranker").
@@ -23,7 +23,6 @@ Span = tuple[float, int, int]  # word/cosine score, first and last sentence
 class Choice:
     first: int
     last: int
-    heuristic: float  # the chosen quote's word/cosine score (the article reranking reads it)
     reader: float | None  # the cross-encoder's best logit among the article's quotes; None when not read
 
 
@@ -61,8 +60,8 @@ def choose(reranker: Reranker | None, question: str, lists: list[tuple[str, list
             pos += len(short)
             mixed = ce + tuning.reader_quote_weight * np.array([s[0] for s in short])
             i = int(np.argmax(mixed))
-            picks.append(Choice(short[i][1], short[i][2], short[i][0], float(ce.max())))
+            picks.append(Choice(short[i][1], short[i][2], float(ce.max())))
         else:
             best = shortlist(spans, 1)[0]
-            picks.append(Choice(best[1], best[2], best[0], None))
+            picks.append(Choice(best[1], best[2], None))
     return picks

@@ -99,8 +99,7 @@ class Engine:
         res = self.retriever.search(q, max(offset + k, self.tuning.rerank_depth))
         if not res.candidates:
             return Answer(question, False, 0.0, debug={"restored": q.restored}, period=q.period)
-        quoted = self._hits(question, q, res.candidates, res.query_vector)
-        ranked = self._rerank(quoted, res.candidates)
+        ranked = self._hits(question, q, res.candidates, res.query_vector)
         best, reader = ranked[0][1], ranked[0][2].reader
         art = self.gen.articles[best.article]
         bar = min(self.tuning.key_term_idf, self.retriever.backend.idf("exact" if q.accented else "folded", UNSEEN)) \
@@ -125,6 +124,21 @@ class Engine:
                              "unrelated": unrelated},
                       period=q.period)
 
+    def first_quotes(self, question: str) -> tuple[int, list[tuple[float, str, str]]] | None:
+        """The article ranked first for a question and each of its quotes, best-scored first:
+        word/cosine score, its text (what the cross-encoder reads of it, before the title) and
+        the quote as shown. What the cross-encoder learns to choose among (`train/shortlists.py`)."""
+        q = self._parse(question, None)
+        res = self.retriever.search(q, self.tuning.rerank_depth)
+        if not res.candidates:
+            return None
+        _, cand, _ = self._hits(question, q, res.candidates, res.query_vector)[0]
+        text = self.gen.articles[cand.article].text
+        sents, spans = self._quotes(cand, q, res.query_vector)
+        spans = sorted(spans, key=lambda s: -s[0])  # stable: equal scores keep text order
+        return cand.article, [(h, text[sents[a][0]:sents[b][1]], self._hit(cand, q, sents, Choice(a, b, None)).quote)
+                              for h, a, b in spans]
+
     def _parse(self, question: str, today: date | None) -> Query:
         """The question read once (an unaccented one restored with the passages folded BM25
         ranks first; the embedded backend keeps those scores for the search)."""
@@ -140,21 +154,15 @@ class Engine:
                   self.tuning)
         return q
 
-    def _rerank(self, quoted: list[tuple[Hit, Choice]],
-                cands: list[Candidate]) -> list[tuple[Hit, Candidate, Choice]]:
+    def _rerank(self, cands: list[Candidate], best: list[float]) -> list[tuple[int, float]]:
         """The best quote of each article is a last, finer relevance signal for the top few:
-        its word/cosine score, and what the cross-encoder made of the article's best quotes."""
+        (candidate index, final score) in the final order. The cross-encoder has no say here."""
         t = self.tuning
-        top = quoted[:t.rerank_depth]
-        final = np.array([h.score for h, _ in top]) + t.rerank_weight * minmax(np.array([c.heuristic for _, c in top]))
-        readers = np.array([c.reader if c.reader is not None else -np.inf for _, c in top])
-        weight = t.rerank_weight + (t.reader_article_weight if np.isfinite(readers).any() else 0.0)
-        if weight > t.rerank_weight:  # a logistic squash: logits are unbounded, scores are 0–1
-            final += t.reader_article_weight / (1 + np.exp(-np.clip(readers, -30, 30)))
-        after = np.array([c.after for c in cands[:len(top)]], dtype=bool)  # undated under a period
-        order = list(np.lexsort((-final, after))) + list(range(len(top), len(quoted)))
-        return [(replace(quoted[i][0], score=float(final[i]) / (1 + weight)) if i < len(top) else quoted[i][0],
-                 cands[i], quoted[i][1]) for i in order]
+        n = min(t.rerank_depth, len(cands))
+        final = np.array([c.score for c in cands[:n]]) + t.rerank_weight * minmax(np.array(best[:n]))
+        after = np.array([c.after for c in cands[:n]], dtype=bool)  # undated under a period
+        order = [(int(i), float(final[i]) / (1 + t.rerank_weight)) for i in np.lexsort((-final, after))]
+        return order + [(i, cands[i].score) for i in range(n, len(cands))]
 
     def _terms(self, q: Query, text: str) -> frozenset[str]:
         return self._term_cache(text, not q.accented)
@@ -181,13 +189,18 @@ class Engine:
         return self.gen.articles[c.article].text[start:end]
 
     def _hits(self, question: str, q: Query, cands: list[Candidate],
-              qvec: np.ndarray | None) -> list[tuple[Hit, Choice]]:
-        """Each candidate article's quote: the cross-encoder chooses among the best-scored few."""
+              qvec: np.ndarray | None) -> list[tuple[Hit, Candidate, Choice]]:
+        """The candidates in their final order, each with its quote: the cross-encoder chooses
+        among the best-scored few of the first articles, once their order is settled."""
         scored = [self._quotes(c, q, qvec) for c in cands]
-        arts = [self.gen.articles[c.article] for c in cands]
-        picks = choose(self.reranker, question, [(a.text, sents, spans, a.title)
-                                                 for a, (sents, spans) in zip(arts, scored, strict=True)], self.tuning)
-        return [(self._hit(c, q, sents, pick), pick) for c, (sents, _), pick in zip(cands, scored, picks, strict=True)]
+        order = self._rerank(cands, [max(s[0] for s in spans) for _, spans in scored])
+        arts = [self.gen.articles[cands[i].article] for i, _ in order]
+        # the model reads Vietnamese with its marks: an unaccented question as restored
+        read_as = q.restored if not q.accented and q.restored else question
+        lists = [(a.text, *scored[i], a.title) for a, (i, _) in zip(arts, order, strict=True)]
+        picks = choose(self.reranker, read_as, lists, self.tuning)
+        return [(replace(self._hit(cands[i], q, scored[i][0], pick), score=score), cands[i], pick)
+                for (i, score), pick in zip(order, picks, strict=True)]
 
     def _quotes(self, c: Candidate, q: Query,
                 qvec: np.ndarray | None) -> tuple[list[tuple[int, int]], list[tuple[float, int, int]]]:

@@ -84,10 +84,9 @@ class Tuning:
     rerank_depth: int = 5  # top articles re-ordered by their best quote
     rerank_weight: float = 0.2
     # the cross-encoder (index/choose.py): which quotes it reads, how much it decides
-    rerank_articles: int = 3  # top articles whose quotes it reads
+    rerank_articles: int = 1  # top articles whose quotes it reads: 12 layers cost ~14 ms a pair
     rerank_sentences: int = 4  # best word/cosine quotes of each it reads
-    reader_quote_weight: float = 0.5  # word/cosine score's weight beside its logit, choosing the quote
-    reader_article_weight: float = 0.5  # sigmoid of an article's best logit, added to its fused score
+    reader_quote_weight: float = 12.0  # word/cosine score's weight beside its logit, choosing the quote
     reader_floor: float = -99.0  # the top article's best logit below this: refused
     # quote choice
     max_quote: int = 400  # characters

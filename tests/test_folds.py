@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from index.build import build
+from index.engine import Engine
 from index.evaluate import norm
 from index.folds import parse_fold, qa_fold
 from index.generation import Generation, load
 from index.nearmiss import entity_runs, near_misses
 from index.text import fold
 from tests.conftest import ARTICLES, SAMPLE
-from train.pairs import training_groups
+from train.pairs import GROUP, harvest, training_groups
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,11 @@ def gen(tmp_path_factory: pytest.TempPathFactory) -> Generation:
     idx = tmp_path_factory.mktemp("idx")
     build([SAMPLE, ARTICLES], idx, None)
     return load(idx)
+
+
+@pytest.fixture(scope="module")
+def engine(gen: Generation) -> Engine:
+    return Engine(gen)
 
 
 def _qa(gen: Generation) -> list[dict[str, object]]:
@@ -40,12 +46,12 @@ def _qa(gen: Generation) -> list[dict[str, object]]:
     return items
 
 
-def test_no_held_out_article_text_trains_its_fold(gen: Generation) -> None:
+def test_no_held_out_article_text_trains_its_fold(gen: Generation, engine: Engine) -> None:
     items = _qa(gen)
     assert len({qa_fold(i, 2) for i in items}) == 2  # both folds have questions
     by_url = {art.url: art for art in gen.articles}
     for held_out in (0, 1):
-        groups = training_groups(gen, items, None, held_out, 2, seed=1)
+        groups = training_groups(harvest(engine, items, 2), None, held_out, seed=1)
         assert groups
         seen = " ".join(t for g in groups for t in g.texts)
         asked = {norm(g.question) for g in groups}
@@ -58,16 +64,24 @@ def test_no_held_out_article_text_trains_its_fold(gen: Generation) -> None:
                      gen.sentence_span[gen.article_sentence_ptr[lo]:gen.article_sentence_ptr[lo + 1]]]
             assert not any(s in seen for s in sents if len(s) > 20), art.url
             assert norm(str(item["question"])) not in asked and norm(fold(str(item["question"]))) not in asked
-    everything = training_groups(gen, items, None, None, 2, seed=1)
-    assert len(everything) > max(len(training_groups(gen, items, None, f, 2, seed=1)) for f in (0, 1))
+    dev = harvest(engine, items, 2)
+    everything = training_groups(dev, None, None, seed=1)
+    assert len(everything) > max(len(training_groups(dev, None, f, seed=1)) for f in (0, 1))
 
 
-def test_groups_put_the_answer_first_and_its_neighbours_among_negatives(gen: Generation) -> None:
-    items = [i for i in _qa(gen) if i["tags"] == ["vinewsqa"]]
-    groups = training_groups(gen, items, None, None, 2, seed=1)
-    for g, item in zip(groups, items, strict=True):
-        assert str(item["answers"][0]) in g.texts[0]  # type: ignore[index]
-        assert len(g.texts) == 4 and len(set(g.texts)) == 4
+def test_groups_set_the_answer_against_the_choosers_best_other_quotes(engine: Engine) -> None:
+    items = [i for i in _qa(engine.gen) if i["tags"] == ["vinewsqa"]]
+    groups = training_groups(harvest(engine, items, 2), None, None, seed=1)
+    assert len(groups) >= len(items) // 2  # most titles find their own article first
+    for g in groups:
+        item = next(i for i in items if i["question"] == g.question)
+        answer = norm(str(item["answers"][0]))  # type: ignore[index]
+        assert answer in norm(g.texts[0]) and not any(answer in norm(t) for t in g.texts[1:])
+        found = engine.first_quotes(g.question)
+        assert found is not None and engine.gen.articles[found[0]].url == item["url"]
+        title = engine.gen.articles[found[0]].title
+        others = [f"{text.strip()} | {title}" for _, text, shown in found[1] if answer not in norm(shown)]
+        assert list(g.texts[1:]) == others[:GROUP - 1]  # the best-scored quotes without the answer
 
 
 def test_variants_of_a_question_share_its_article_fold() -> None:

@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from index.build import build
+from index.engine import Engine
+from index.generation import load
 from index.rerank import MARKER, WEIGHTS, Reranker, RerankerUnavailable, candidate_text, load_reranker
+from index.text import fold
+from tests.conftest import ARTICLES, SAMPLE
 from tests.tiny_reranker import build_tiny_base
 from train import vocab
 from train.export import export
@@ -138,3 +144,31 @@ def test_damaged_or_absent_model_is_a_clear_error(tiny: tuple[Path, Path, list[f
 def test_candidate_text_puts_the_sentence_first() -> None:
     assert candidate_text(" Câu trả lời. ", "Câu trước.", "Tiêu đề") == "Câu trả lời. | Tiêu đề | Câu trước."
     assert candidate_text("Câu.", "", "") == "Câu."
+
+
+class _Heard(Reranker):
+    """The tiny model, noting the questions the engine gives it."""
+
+    heard: list[str]
+
+    def scores(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        self.heard.append(question)
+        return super().scores(question, texts)
+
+
+def test_the_engine_gives_the_model_an_unaccented_question_restored(tiny: tuple[Path, Path, list[float]],
+                                                                      tmp_path: Path) -> None:
+    """The model reads Vietnamese with its marks: an unaccented question reaches it with the
+    marks the engine restored (what the dense search reads too), a marked one as typed."""
+    build([SAMPLE, ARTICLES], tmp_path / "idx", None)
+    model = _Heard(tiny[1])
+    model.heard = []
+    engine = Engine(load(tmp_path / "idx"), reranker=model)
+    asked = engine.gen.articles[0].title
+    plain = fold(asked)
+    assert plain != asked
+    restored = engine._parse(plain, None).restored
+    assert restored and restored != plain
+    engine.answer(plain)
+    engine.answer(asked)
+    assert model.heard == [restored, asked]
