@@ -4,7 +4,7 @@ top article's few best candidate quotes — shortlisted by the word and cosine s
 them answers (`reader_floor` can refuse on it). The articles' order is settled before.
 
 One onnxruntime call scores every shortlisted quote of every article read, so the cost is
-`rerank_articles` × `rerank_sentences` pairs a question (docs/answers.md, "Reranker").
+`rerank_articles` × `rerank_sentences` pairs a question (docs/answers.md, "The cross-encoder").
 """
 
 from __future__ import annotations

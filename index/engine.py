@@ -127,7 +127,7 @@ class Engine:
     def first_quotes(self, question: str) -> tuple[int, list[tuple[float, str, str]]] | None:
         """The article ranked first for a question and each of its quotes, best-scored first:
         word/cosine score, its text (what the cross-encoder reads of it, before the title) and
-        the quote as shown. What the cross-encoder learns to choose among (`train/shortlists.py`)."""
+        the quote as shown. What the cross-encoder learns to choose among (`train/pairs.py`)."""
         q = self._parse(question, None)
         res = self.retriever.search(q, self.tuning.rerank_depth)
         if not res.candidates:

@@ -29,19 +29,13 @@ class Group:
     texts: tuple[str, ...]  # texts[0] holds the answer
 
 
-def _pick_negatives(sents: list[str], pos: int, holders: set[int], question: str, rng: random.Random,
-                    others: list[str]) -> list[str]:
-    """Neighbours of the answer first, then the sentences sharing most words with the question,
-    then `others`."""
+def _pick_negatives(sents: list[str], pos: int, holders: set[int], question: str) -> list[str]:
+    """Neighbours of the answer first, then the sentences sharing most words with the question."""
     words = set(fold(question).lower().split())
     order = [i for i in (pos - 1, pos + 1) if 0 <= i < len(sents) and i not in holders]
     rest = [i for i in range(len(sents)) if i not in holders and i not in order]
     rest.sort(key=lambda i: -len(words & set(fold(sents[i]).lower().split())))
-    picked = [sents[i] for i in (order + rest)[:GROUP - 1]]
-    pool = others + [s for i, s in enumerate(sents) if i not in holders and s not in picked]
-    while len(picked) < GROUP - 1 and pool:
-        picked.append(pool.pop(rng.randrange(len(pool))))
-    return picked
+    return [sents[i] for i in (order + rest)[:GROUP - 1]]
 
 
 def dev_groups(engine: Engine, items: Iterable[dict[str, Any]]) -> Iterator[Group]:
@@ -75,7 +69,7 @@ def extra_groups(path: Path, rng: random.Random) -> Iterator[Group]:
             continue
         pos = min(holders)
         shown = [candidate_text(s, "", "") for s in sents]
-        negs = _pick_negatives(shown, pos, holders, str(item["question"]), rng, [])
+        negs = _pick_negatives(shown, pos, holders, str(item["question"]))
         if len(negs) >= 2:
             yield Group(_maybe_fold(str(item["question"]), rng), (shown[pos], *negs))
 
