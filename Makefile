@@ -45,10 +45,10 @@ bench: $(STAMP)
 	  $(if $(MODEL),--model $(MODEL) --real-queries,) $(if $(COMPARE),--compare-model $(COMPARE),)
 
 # The answer-sentence cross-encoder the bot serves, models/reranker (committed: a clone has it),
-# and var/reranker-cv/fold-<i>, what `python -m index eval --cv var/reranker-cv` cross-validates it with: three trainings
-# of 16-26 minutes on 2 idle cores, plus the dev index (~4 min) and the chooser's shortlists
-# (~6 min) they learn from. DEV = the development split, EXTRA = other-domain QA,
-# BASE = a multilingual-e5-small folder (built offline when missing), OUT = where models go.
+# and var/reranker-cv/fold-<i>, which `python -m index eval --cv var/reranker-cv` cross-validates
+# it with. Measured on 2 cores: the dev index, the chooser's shortlists read once (7-15 min),
+# then three trainings (17, 19 and 28 min). DEV = the development split, EXTRA = other-domain QA,
+# BASE = a multilingual-e5-small folder (built offline when missing), OUT = the served model.
 DEV ?= ../shared/data/dev
 EXTRA ?= ../shared/data/train/extra-qa.jsonl
 BASE ?= var/e5-small

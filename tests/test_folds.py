@@ -51,7 +51,7 @@ def test_no_held_out_article_text_trains_its_fold(gen: Generation, engine: Engin
     assert len({qa_fold(i, 2) for i in items}) == 2  # both folds have questions
     by_url = {art.url: art for art in gen.articles}
     for held_out in (0, 1):
-        groups = training_groups(harvest(engine, items, 2), None, held_out, seed=1)
+        groups = training_groups(harvest(engine, items, 2), [], held_out, seed=1)
         assert groups
         seen = " ".join(t for g in groups for t in g.texts)
         asked = {norm(g.question) for g in groups}
@@ -65,13 +65,13 @@ def test_no_held_out_article_text_trains_its_fold(gen: Generation, engine: Engin
             assert not any(s in seen for s in sents if len(s) > 20), art.url
             assert norm(str(item["question"])) not in asked and norm(fold(str(item["question"]))) not in asked
     dev = harvest(engine, items, 2)
-    everything = training_groups(dev, None, None, seed=1)
-    assert len(everything) > max(len(training_groups(dev, None, f, seed=1)) for f in (0, 1))
+    everything = training_groups(dev, [], None, seed=1)
+    assert len(everything) > max(len(training_groups(dev, [], f, seed=1)) for f in (0, 1))
 
 
 def test_groups_set_the_answer_against_the_choosers_best_other_quotes(engine: Engine) -> None:
     items = [i for i in _qa(engine.gen) if i["tags"] == ["vinewsqa"]]
-    groups = training_groups(harvest(engine, items, 2), None, None, seed=1)
+    groups = training_groups(harvest(engine, items, 2), [], None, seed=1)
     assert len(groups) >= len(items) // 2  # most titles find their own article first
     for g in groups:
         item = next(i for i in items if i["question"] == g.question)

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     dev = harvest(engine, items, a.folds)
     log.info("%d dev groups from the chooser's shortlists", len(dev))
     for held_out, target in runs:
-        groups = training_groups(dev, a.extra, held_out, s.seed, a.max_groups)
+        groups = training_groups(dev, extra, held_out, s.seed, a.max_groups)
         log.info("training %s on %d groups", target, len(groups))
         started = time.monotonic()
         tok = _tokenizer(pruned, s.max_length)

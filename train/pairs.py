@@ -10,11 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from index.engine import Engine
-from index.evaluate import norm, read_qa
+from index.evaluate import norm
 from index.folds import fold_of, qa_fold
 from index.rerank import candidate_text
 from index.text import fold, sentence_spans
@@ -57,9 +56,9 @@ def dev_groups(engine: Engine, items: Iterable[dict[str, Any]]) -> Iterator[Grou
             yield Group(str(item["question"]), (pos[0], *negs))
 
 
-def extra_groups(path: Path, rng: random.Random) -> Iterator[Group]:
+def extra_groups(extra: list[dict[str, Any]], rng: random.Random) -> Iterator[Group]:
     """Groups from other-domain QA: the answer's sentence of the context against its others."""
-    rows = read_qa(path)
+    rows = list(extra)
     rng.shuffle(rows)
     for item in rows:
         ctx, answer = str(item["context"]), norm(str(item["answer"]))
@@ -79,13 +78,12 @@ def harvest(engine: Engine, items: list[dict[str, Any]], folds: int) -> list[tup
     return [(qa_fold(i, folds), g) for i in items for g in dev_groups(engine, [i])]
 
 
-def training_groups(dev: list[tuple[int, Group]], extra: Path | None, held_out: int | None, seed: int,
+def training_groups(dev: list[tuple[int, Group]], extra: list[dict[str, Any]], held_out: int | None, seed: int,
                     max_groups: int = 0) -> list[Group]:
     """The groups that train the model for `held_out` (None: the final model, every fold)."""
     rng = random.Random(seed)
     groups = [g for f, g in dev if f != held_out]
-    if extra is not None:
-        groups += list(extra_groups(extra, rng))
+    groups += list(extra_groups(extra, rng))
     if max_groups:
         rng.shuffle(groups)
         groups = groups[:max_groups]
